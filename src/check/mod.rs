@@ -1,0 +1,70 @@
+//! Phase 3, check: types, units and release rules; from a [`Program`] to a typed [`Model`].
+//!
+//! Every independent problem is reported in one run: each field is checked on its own and a mistake
+//! in one never stops the others. A declaration that produced an error is left out of the model (and
+//! names that failed to resolve are not reported again where they are used), so one mistake gives one
+//! diagnostic. Checks live in one file per family: `service.rs`, `release.rs`, `conditions.rs`,
+//! `metrics.rs`, `k8s_names.rs`, `policy.rs`; shared value readers in `values.rs`, units in `units.rs`.
+
+mod args;
+mod conditions;
+mod k8s_names;
+mod metrics;
+pub mod model;
+mod platform;
+mod policy;
+mod release;
+mod service;
+pub mod units;
+mod values;
+
+pub use model::Model;
+
+use crate::diagnostics::{Diagnostic, Diagnostics};
+use crate::names::{PlatformId, Program};
+
+/// Checks the whole program. The returned model holds the services that checked clean.
+pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
+    let mut checker = Checker {
+        program,
+        diagnostics,
+        platforms: Vec::new(),
+        metrics: Vec::new(),
+    };
+    for declared in &program.platforms {
+        let checked = checker.platform(&declared.decl);
+        checker.platforms.push(checked);
+    }
+    for declared in &program.metrics {
+        let checked = checker.metric_signature(&declared.decl);
+        checker.metrics.push(checked);
+    }
+    let mut services: Vec<model::Service> = (0..program.services.len())
+        .filter_map(|idx| checker.service(crate::names::ServiceId(idx)))
+        .collect();
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    Model { services }
+}
+
+/// The state the checks share.
+pub struct Checker<'a> {
+    program: &'a Program,
+    diagnostics: &'a mut Diagnostics,
+    platforms: Vec<Option<platform::Platform>>,
+    metrics: Vec<Option<metrics::Signature>>,
+}
+
+impl Checker<'_> {
+    /// Records a diagnostic.
+    pub fn report(&mut self, diagnostic: Diagnostic) {
+        self.diagnostics.push(diagnostic);
+    }
+
+    fn error_count(&self) -> usize {
+        self.diagnostics.error_count()
+    }
+
+    fn checked_platform(&self, id: Option<PlatformId>) -> Option<&platform::Platform> {
+        id.and_then(|id| self.platforms.get(id.0)).and_then(Option::as_ref)
+    }
+}

@@ -1,0 +1,213 @@
+//! The checked program: every service with typed, validated values, ready to lower.
+//!
+//! Nothing here can be wrong any more: units are converted, names are valid, references resolved and
+//! queries rendered. Spans are kept so that emitted objects can say which line produced them.
+
+use crate::decimal::Decimal;
+use crate::source::Span;
+use crate::syntax::ast::CompareOp;
+
+use super::units::{Cpu, Duration, Memory, MetricUnit};
+
+/// Every service that checked without errors, sorted by name.
+#[derive(Debug, Default)]
+pub struct Model {
+    /// The services.
+    pub services: Vec<Service>,
+}
+
+/// One deployable service.
+#[derive(Debug)]
+pub struct Service {
+    /// Its name; the Rollout and every derived object are named after it.
+    pub name: String,
+    /// The `service` declaration.
+    pub span: Span,
+    /// The namespace, from its platform.
+    pub namespace: String,
+    /// The container image reference.
+    pub image: String,
+    /// The container port.
+    pub port: u16,
+    /// Fixed or autoscaled replicas.
+    pub replicas: Replicas,
+    /// Where `replicas` was set (or the declaration, when it was not).
+    pub replicas_span: Span,
+    /// CPU and memory.
+    pub resources: Resources,
+    /// Readiness probe.
+    pub readiness: Option<HttpProbe>,
+    /// Liveness probe.
+    pub liveness: Option<HttpProbe>,
+    /// Environment variables, in source order.
+    pub env: Vec<EnvVar>,
+    /// How new versions are released.
+    pub release: BlueGreen,
+}
+
+/// How many pods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Replicas {
+    /// Always this many.
+    Fixed(u32),
+    /// Between `min` and `max`, scaled on CPU utilization.
+    Autoscaled {
+        /// Lower bound.
+        min: u32,
+        /// Upper bound.
+        max: u32,
+        /// Target average CPU utilization, in percent of the request.
+        cpu_percent: u32,
+    },
+}
+
+impl Replicas {
+    /// The least number of pods that will run.
+    pub fn minimum(self) -> u32 {
+        match self {
+            Replicas::Fixed(n) => n,
+            Replicas::Autoscaled { min, .. } => min,
+        }
+    }
+}
+
+/// A request and a limit; a single value in the source sets both.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bounds<T> {
+    /// What the scheduler reserves.
+    pub request: T,
+    /// The most the container may use.
+    pub limit: T,
+}
+
+/// CPU and memory requests and limits.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Resources {
+    /// CPU, if set.
+    pub cpu: Option<Bounds<Cpu>>,
+    /// Memory, if set.
+    pub memory: Option<Bounds<Memory>>,
+}
+
+/// An HTTP GET probe on the service port.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpProbe {
+    /// The path, starting with `/`.
+    pub path: String,
+}
+
+/// One environment variable.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvVar {
+    /// The variable name.
+    pub name: String,
+    /// Its value.
+    pub value: EnvValue,
+}
+
+/// Where an environment variable's value comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EnvValue {
+    /// Written in the source.
+    Literal(String),
+    /// A key of a Kubernetes Secret.
+    Secret {
+        /// The Secret's name.
+        name: String,
+        /// The key in it.
+        key: String,
+    },
+}
+
+/// A blue/green release.
+#[derive(Debug)]
+pub struct BlueGreen {
+    /// The `release` block.
+    pub span: Span,
+    /// Manual or automatic promotion.
+    pub promotion: Promotion,
+    /// How long the old version keeps running after promotion; `None` leaves Argo's behaviour (with a
+    /// post-promotion analysis, the old version waits for it).
+    pub scale_down_delay: Option<Duration>,
+    /// Preview size before promotion; `None` means full size.
+    pub preview_replicas: Option<u32>,
+    /// Analysis against the preview Service before promotion.
+    pub before_promotion: Analysis,
+    /// Analysis against the active Service after promotion.
+    pub after_promotion: Analysis,
+}
+
+/// How a verified preview becomes active.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Promotion {
+    /// Someone runs `kubectl argo rollouts promote`.
+    Manual,
+    /// Automatically, optionally after a pause.
+    Auto {
+        /// Wait this long after the preview is ready.
+        after: Option<Duration>,
+    },
+}
+
+/// The checks and rollback rules of one phase.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    /// The `before_promotion` / `after_promotion` block, if written.
+    pub span: Option<Span>,
+    /// One-shot HTTP checks.
+    pub checks: Vec<HttpCheck>,
+    /// Metric conditions measured over time.
+    pub rules: Vec<MetricRule>,
+}
+
+impl Analysis {
+    /// True when the phase measures nothing.
+    pub fn is_empty(&self) -> bool {
+        self.checks.is_empty() && self.rules.is_empty()
+    }
+}
+
+/// `check name = http_get(path)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpCheck {
+    /// The check's name.
+    pub name: String,
+    /// The path requested.
+    pub path: String,
+    /// The declaration.
+    pub span: Span,
+}
+
+/// One metric watched by a `rollback when` rule, with the condition that fails it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetricRule {
+    /// The metric's declared name (e.g. `error_rate`).
+    pub metric: String,
+    /// The comparison(s) on it, for the source annotation.
+    pub span: Span,
+    /// The PromQL query, parameters substituted.
+    pub query: String,
+    /// The Prometheus address.
+    pub address: String,
+    /// What the metric measures.
+    pub unit: MetricUnit,
+    /// When one sample counts as failed.
+    pub failure: Predicate,
+    /// Time between samples.
+    pub every: Duration,
+    /// Number of samples.
+    pub samples: u32,
+    /// Failed samples tolerated before rolling back.
+    pub tolerate: u32,
+}
+
+/// A condition on one sample value, thresholds already in the metric's unit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Predicate {
+    /// `value op threshold`.
+    Compare(CompareOp, Decimal),
+    /// Every part holds.
+    All(Vec<Predicate>),
+    /// Some part holds.
+    Any(Vec<Predicate>),
+}

@@ -1,0 +1,319 @@
+//! The `release blue_green` block: promotion, scale-down delay, and the analyses before and after
+//! promotion, with the rules that make a rollback possible at all.
+
+use super::Checker;
+use super::args::ParamSpec;
+use super::conditions::RuleContext;
+use super::model::{Analysis, BlueGreen, HttpCheck, Promotion};
+use super::units::Duration;
+use super::values::FieldSet;
+use crate::diagnostics::{Code, Diagnostic, suggest};
+use crate::names::ModuleId;
+use crate::source::Span;
+use crate::syntax::ast::{self, ExprKind, Phase};
+
+const RELEASE_FIELDS: &[&str] = &["promote", "scale_down_delay", "preview_replicas"];
+const STRATEGIES: &[&str] = &["blue_green"];
+const CHECK_KINDS: &[&str] = &["http_get"];
+
+impl Checker<'_> {
+    /// Checks the service's one `release` block.
+    pub(super) fn release(&mut self, service: &ast::Service, module: ModuleId, max_replicas: u32) -> Option<BlueGreen> {
+        let release = match service.releases.as_slice() {
+            [] => {
+                self.report(
+                    Diagnostic::new(
+                        Code::E0210,
+                        service.name.span,
+                        format!("service `{}` has no `release`", service.name.name),
+                    )
+                    .label("nothing says how new versions go out")
+                    .help("add `release blue_green { promote = manual }`"),
+                );
+                return None;
+            }
+            [release, rest @ ..] => {
+                for extra in rest {
+                    self.report(
+                        Diagnostic::new(Code::E0202, extra.keyword, "a service has only one `release`")
+                            .label("second release block")
+                            .secondary(release.keyword, "first release block")
+                            .help("merge the two blocks"),
+                    );
+                }
+                release
+            }
+        };
+        if !STRATEGIES.contains(&release.strategy.name.as_str()) {
+            let help = suggest::help_for(&release.strategy.name, STRATEGIES.iter().copied())
+                .unwrap_or_else(|| "the release strategy is `blue_green`".into());
+            let mut diagnostic = Diagnostic::new(
+                Code::E0501,
+                release.strategy.span,
+                format!("unknown release strategy `{}`", release.strategy.name),
+            )
+            .label("not a strategy shipc compiles")
+            .help(help);
+            if release.strategy.name == "canary" {
+                diagnostic = diagnostic.note("canary releases are not available in this version of shipc");
+            }
+            self.report(diagnostic);
+            return None;
+        }
+        let errors_before = self.error_count();
+        let fields = FieldSet::new(self, &release.fields, RELEASE_FIELDS, "a blue/green release");
+        let promotion = match fields.get("promote") {
+            Some(field) => self.promotion(&field.value),
+            None => {
+                self.report(
+                    Diagnostic::new(Code::E0210, release.strategy.span, "the release has no `promote`")
+                        .label("how does a verified preview become active?")
+                        .help("add `promote = manual` (a person promotes) or `promote = auto` (after the checks pass)"),
+                );
+                None
+            }
+        };
+        let scale_down_delay = fields
+            .get("scale_down_delay")
+            .map(|field| (self.whole_seconds(&field.value, "`scale_down_delay`"), field.value.span));
+        let preview_replicas = fields
+            .get("preview_replicas")
+            .map(|field| self.integer(&field.value, "`preview_replicas`", 1..=u64::from(max_replicas.max(1))));
+        let (before, after) = self.analyses(release, module);
+        let (before, after) = (before?, after?);
+        let promotion = promotion?;
+        if let (Promotion::Auto { .. }, true) = (promotion, before.is_empty() && after.is_empty())
+            && let Some(field) = fields.get("promote")
+        {
+            self.report(
+                Diagnostic::new(Code::E0504, field.value.span, "automatic promotion with nothing to stop a bad version")
+                    .label("promotes whatever comes up")
+                    .help("add a `before_promotion { check ... }` or an `after_promotion { rollback when ... }`, or `promote = manual`")
+                    .note("with no analysis, a version that starts but serves errors is promoted and never rolled back"),
+            );
+        }
+        if let Some((Some(delay), delay_span)) = scale_down_delay {
+            self.check_analysis_fits(&after, delay, delay_span);
+        }
+        if self.error_count() > errors_before {
+            return None;
+        }
+        Some(BlueGreen {
+            span: release.span,
+            promotion,
+            scale_down_delay: match scale_down_delay {
+                Some((delay, _)) => Some(delay?),
+                None => None,
+            },
+            preview_replicas: match preview_replicas {
+                Some(count) => Some(u32::try_from(count?).ok()?),
+                None => None,
+            },
+            before_promotion: before,
+            after_promotion: after,
+        })
+    }
+
+    /// `manual`, `auto` or `auto(after: 10m)`.
+    fn promotion(&mut self, expr: &ast::Expr) -> Option<Promotion> {
+        let expected = "`manual`, `auto` or `auto(after: 10m)`";
+        match &expr.kind {
+            ExprKind::Path(path) if path.len() == 1 => match ast::join_path(path).as_str() {
+                "manual" => Some(Promotion::Manual),
+                "auto" => Some(Promotion::Auto { after: None }),
+                other => {
+                    let help =
+                        suggest::help_for(other, ["manual", "auto"]).unwrap_or_else(|| format!("write {expected}"));
+                    self.report(
+                        Diagnostic::new(Code::E0201, expr.span, format!("unknown promotion `{other}`"))
+                            .label(format!("expected {expected}"))
+                            .help(help),
+                    );
+                    None
+                }
+            },
+            ExprKind::Call(call) if call.callee_name() == "auto" => {
+                let args = self.bind_args(
+                    call,
+                    &[ParamSpec {
+                        name: "after",
+                        required: true,
+                    }],
+                    "auto",
+                )?;
+                let after = args.first().copied().flatten()?;
+                let delay = self.whole_seconds(after, "`after`")?;
+                Some(Promotion::Auto { after: Some(delay) })
+            }
+            _ => {
+                self.mismatch(expr, "`promote`", expected);
+                None
+            }
+        }
+    }
+
+    /// The `before_promotion` and `after_promotion` blocks (each may be absent, but not repeated).
+    fn analyses(&mut self, release: &ast::Release, module: ModuleId) -> (Option<Analysis>, Option<Analysis>) {
+        let program = self.program;
+        let platform_id = program.scope(module).platform;
+        let platform = self.checked_platform(platform_id).cloned();
+        let platform_span = platform_id
+            .and_then(|id| program.platforms.get(id.0))
+            .map(|p| p.decl.keyword);
+        let context = RuleContext {
+            module,
+            prometheus: platform.as_ref().and_then(|p| p.prometheus.as_deref()),
+            platform: platform_span,
+        };
+        let mut before = Some(Analysis::default());
+        let mut after = Some(Analysis::default());
+        let mut seen: Vec<(Phase, Span)> = Vec::new();
+        for block in &release.analyses {
+            if let Some((_, first)) = seen.iter().find(|(phase, _)| *phase == block.phase) {
+                self.report(
+                    Diagnostic::new(
+                        Code::E0202,
+                        block.keyword,
+                        format!("`{}` is written twice", block.phase.keyword()),
+                    )
+                    .label("second block")
+                    .secondary(*first, "first block")
+                    .help("merge the two blocks"),
+                );
+                match block.phase {
+                    Phase::BeforePromotion => before = None,
+                    Phase::AfterPromotion => after = None,
+                }
+                continue;
+            }
+            seen.push((block.phase, block.keyword));
+            let analysis = self.analysis(block, &context);
+            match block.phase {
+                Phase::BeforePromotion => before = before.and(analysis),
+                Phase::AfterPromotion => after = after.and(analysis),
+            }
+        }
+        (before, after)
+    }
+
+    fn analysis(&mut self, block: &ast::AnalysisBlock, context: &RuleContext<'_>) -> Option<Analysis> {
+        let mut analysis = Analysis {
+            span: Some(block.span),
+            ..Analysis::default()
+        };
+        let mut ok = true;
+        for (idx, check) in block.checks.iter().enumerate() {
+            if let Some(first) = block.checks.iter().take(idx).find(|c| c.name.name == check.name.name) {
+                self.report(
+                    Diagnostic::new(
+                        Code::E0202,
+                        check.name.span,
+                        format!("the check `{}` is defined twice", check.name.name),
+                    )
+                    .label("defined again here")
+                    .secondary(first.name.span, "first defined here")
+                    .help("give each check its own name"),
+                );
+                ok = false;
+                continue;
+            }
+            match self.http_check(check) {
+                Some(checked) => analysis.checks.push(checked),
+                None => ok = false,
+            }
+        }
+        for rule in &block.rollbacks {
+            match self.rollback(rule, context) {
+                Some(rules) => analysis.rules.extend(rules),
+                None => ok = false,
+            }
+        }
+        ok.then_some(analysis)
+    }
+
+    /// `http_get(path, expect: 200)`.
+    fn http_check(&mut self, check: &ast::Check) -> Option<HttpCheck> {
+        let probe = &check.probe;
+        if !CHECK_KINDS.contains(&probe.callee_name().as_str()) {
+            let help = suggest::help_for(&probe.callee_name(), CHECK_KINDS.iter().copied())
+                .unwrap_or_else(|| "checks are written `http_get(\"/path\")`".into());
+            self.report(
+                Diagnostic::new(
+                    Code::E0201,
+                    probe.callee_span(),
+                    format!("unknown check `{}`", probe.callee_name()),
+                )
+                .label("not a kind of check")
+                .help(help),
+            );
+            return None;
+        }
+        let params = [
+            ParamSpec {
+                name: "path",
+                required: true,
+            },
+            ParamSpec {
+                name: "expect",
+                required: false,
+            },
+        ];
+        let args = self.bind_args(probe, &params, "http_get")?;
+        let path_expr = args.first().copied().flatten()?;
+        let path = self.http_path(path_expr);
+        if let ExprKind::Str(literal) = &path_expr.kind {
+            self.reject_argo_templates(literal, "the path");
+        }
+        if let Some(expect) = args.get(1).copied().flatten() {
+            let status = self.integer(expect, "`expect`", 100..=599)?;
+            if status != 200 {
+                self.report(
+                    Diagnostic::new(Code::E0507, expect.span, format!("an HTTP check cannot require status {status}"))
+                        .label("only `200` can be expected")
+                        .help("write `expect: 200`, or leave `expect` out")
+                        .note("Argo's web metric counts any 2xx response as a pass and any other status as an error, so no other status can be told apart"),
+                );
+                return None;
+            }
+        }
+        Some(HttpCheck {
+            name: check.name.name.clone(),
+            path: path?,
+            span: check.span,
+        })
+    }
+
+    /// A post-promotion analysis must end before the old version is scaled down, or Argo cancels it and
+    /// the rollback it promises could never switch traffic back.
+    fn check_analysis_fits(&mut self, after: &Analysis, delay: Duration, delay_span: Span) {
+        let Some(longest) = after
+            .rules
+            .iter()
+            .max_by_key(|rule| rule.every.times(u64::from(rule.samples)).millis())
+        else {
+            return;
+        };
+        let length = longest.every.times(u64::from(longest.samples));
+        if length <= delay {
+            return;
+        }
+        self.report(
+            Diagnostic::new(
+                Code::E0505,
+                delay_span,
+                format!(
+                    "the post-promotion analysis takes {} but the old version is scaled down after {}",
+                    length.to_go(),
+                    delay.to_go()
+                ),
+            )
+            .label("too short for the analysis")
+            .secondary(longest.span, format!("{} samples every {}", longest.samples, longest.every.to_go()))
+            .help(format!(
+                "set `scale_down_delay = {}` or more, or leave it out so that the old version waits for the analysis",
+                length.to_go()
+            ))
+            .note("Argo cancels a post-promotion analysis when the old version scales down, so a late failure could no longer switch traffic back"),
+        );
+    }
+}

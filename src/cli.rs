@@ -1,0 +1,350 @@
+//! The `shipc` command: arguments, finding `.ship` files, reading the disk, writing output atomically,
+//! and exit codes (0 clean, 1 problems in the sources, 2 usage or IO). Everything else is the library.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Component, Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::diagnostics::render::{self, RenderOptions};
+use crate::names::{LoadError, Loader};
+use crate::source::MAX_SOURCE_LEN;
+use crate::{Compilation, OutputFile};
+
+/// Compile .ship release descriptions into Argo Rollouts and Kubernetes manifests.
+#[derive(Parser, Debug)]
+#[command(name = "shipc", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse and check .ship files; report every problem.
+    Check(CommonArgs),
+    /// Check .ship files and, when there is no error, write the manifests.
+    Build {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Directory to write the manifests to; it is replaced as a whole, only when the build succeeds.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct CommonArgs {
+    /// Files or directories to compile (directories are searched for *.ship files).
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// How diagnostics are printed.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// The project root: imports may not leave it and paths are shown relative to it
+    /// [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    /// Explained diagnostics with source excerpts.
+    Human,
+    /// One JSON document (schema in docs/diagnostics.md).
+    Json,
+}
+
+/// The exit code for usage and IO failures.
+const EXIT_USAGE: u8 = 2;
+
+/// Runs the command line; the binary's `main` calls this and nothing else.
+pub fn run() -> ExitCode {
+    install_panic_hook();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    match execute(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("shipc: {message}");
+            ExitCode::from(EXIT_USAGE)
+        }
+    }
+}
+
+fn execute(cli: Cli) -> Result<ExitCode, String> {
+    let (common, out) = match cli.command {
+        Command::Check(common) => (common, None),
+        Command::Build { common, out } => (common, Some(out)),
+    };
+    let root = match &common.root {
+        Some(root) => root.clone(),
+        None => std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?,
+    };
+    let root = root
+        .canonicalize()
+        .map_err(|error| format!("cannot use `{}` as the project root: {error}", root.display()))?;
+    let roots = discover(&root, &common.paths)?;
+    let loader = DiskLoader { root: root.clone() };
+    let building = out.is_some();
+    let compilation = run_with_large_stack(move || {
+        if building {
+            crate::build(&roots, &loader)
+        } else {
+            crate::check(&roots, &loader)
+        }
+    })?;
+    report(&compilation, common.format);
+    if compilation.unreadable_input {
+        return Ok(ExitCode::from(EXIT_USAGE));
+    }
+    if compilation.has_errors() {
+        return Ok(ExitCode::from(1));
+    }
+    if let Some(out) = out {
+        write_output(&out, &compilation.outputs)
+            .map_err(|error| format!("cannot write `{}`: {error}", out.display()))?;
+        if common.format == Format::Human {
+            eprintln!(
+                "shipc: wrote {} files for {} services to {}",
+                compilation.outputs.len(),
+                compilation.n_services,
+                out.display()
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Deeply nested input is bounded by the parser, but the compiler still runs on a thread with a
+/// generous stack so that no legal input comes near the limit of the main thread's.
+fn run_with_large_stack(work: impl FnOnce() -> Compilation + Send + 'static) -> Result<Compilation, String> {
+    std::thread::Builder::new()
+        .name("shipc".into())
+        .stack_size(256 * 1024 * 1024)
+        .spawn(work)
+        .map_err(|error| format!("cannot start the compiler thread: {error}"))?
+        .join()
+        .map_err(|_| "the compiler stopped unexpectedly".to_string())
+}
+
+fn report(compilation: &Compilation, format: Format) {
+    match format {
+        Format::Json => {
+            print!(
+                "{}",
+                render::json::render(&compilation.diagnostics, &compilation.sources)
+            );
+        }
+        Format::Human => {
+            let stderr = std::io::stderr();
+            let options = RenderOptions {
+                color: stderr.is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()),
+                width: terminal_width(),
+            };
+            let text = render::human::render(&compilation.diagnostics, &compilation.sources, options);
+            let mut handle = stderr.lock();
+            let _ = handle.write_all(text.as_bytes());
+            let n_errors = compilation
+                .diagnostics
+                .iter()
+                .filter(|d| d.severity() == crate::Severity::Error)
+                .count();
+            let n_warnings = compilation.diagnostics.len() - n_errors;
+            if n_errors + n_warnings > 0 {
+                let _ = writeln!(
+                    handle,
+                    "shipc: {}, {}",
+                    count(n_errors, "error"),
+                    count(n_warnings, "warning")
+                );
+            }
+        }
+    }
+}
+
+fn count(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+fn terminal_width() -> usize {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|columns| columns.parse::<usize>().ok())
+        .filter(|columns| (40..=400).contains(columns))
+        .unwrap_or(100)
+}
+
+/// The project-relative paths of the `.ship` files named by `paths`, sorted and without repeats.
+fn discover(root: &Path, paths: &[PathBuf]) -> Result<Vec<String>, String> {
+    let mut found = Vec::new();
+    for path in paths {
+        let absolute = path
+            .canonicalize()
+            .map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
+        if !absolute.starts_with(root) {
+            return Err(format!(
+                "`{}` is outside the project root `{}`; run shipc from the project root or pass `--root`",
+                path.display(),
+                root.display()
+            ));
+        }
+        if absolute.is_file() {
+            found.push(relative(root, &absolute)?);
+            continue;
+        }
+        let n_before = found.len();
+        let walker = walkdir::WalkDir::new(&absolute)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_entry(|entry| entry.depth() == 0 || !entry.file_name().to_string_lossy().starts_with('.'));
+        for entry in walker {
+            let entry = entry.map_err(|error| format!("cannot read `{}`: {error}", path.display()))?;
+            let is_ship = entry.path().extension().is_some_and(|ext| ext == "ship");
+            if is_ship && !entry.file_type().is_dir() {
+                found.push(relative(root, entry.path())?);
+            }
+        }
+        if found.len() == n_before {
+            return Err(format!("no .ship files in `{}`", path.display()));
+        }
+    }
+    found.sort();
+    found.dedup();
+    Ok(found)
+}
+
+/// `path` relative to `root`, with `/` separators.
+fn relative(root: &Path, path: &Path) -> Result<String, String> {
+    let relative = path
+        .strip_prefix(root)
+        .map_err(|_| format!("`{}` is outside the project root", path.display()))?;
+    let mut parts = Vec::new();
+    for component in relative.components() {
+        match component {
+            Component::Normal(part) => parts.push(
+                part.to_str()
+                    .ok_or_else(|| format!("`{}` is not a UTF-8 path", path.display()))?
+                    .to_string(),
+            ),
+            _ => return Err(format!("unexpected path `{}`", path.display())),
+        }
+    }
+    Ok(parts.join("/"))
+}
+
+/// Reads project files from disk, refusing any that resolve outside the root.
+struct DiskLoader {
+    root: PathBuf,
+}
+
+impl Loader for DiskLoader {
+    fn load(&self, path: &str) -> Result<String, LoadError> {
+        let full = self.root.join(path);
+        let canonical = full.canonicalize().map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => LoadError::NotFound,
+            _ => LoadError::Io(error.to_string()),
+        })?;
+        if !canonical.starts_with(&self.root) {
+            return Err(LoadError::OutsideProject);
+        }
+        if !canonical.is_file() {
+            return Err(LoadError::Io("it is not a regular file".to_string()));
+        }
+        let metadata = std::fs::metadata(&canonical).map_err(|error| LoadError::Io(error.to_string()))?;
+        if metadata.len() > MAX_SOURCE_LEN as u64 {
+            return Err(LoadError::Io("it is larger than 4 GiB".to_string()));
+        }
+        let bytes = std::fs::read(&canonical).map_err(|error| LoadError::Io(error.to_string()))?;
+        String::from_utf8(bytes).map_err(|error| {
+            let valid_up_to = error.utf8_error().valid_up_to();
+            LoadError::NotUtf8 {
+                text: String::from_utf8_lossy(error.as_bytes()).into_owned(),
+                valid_up_to,
+            }
+        })
+    }
+}
+
+/// Marks a directory as shipc's output, which `build` may replace.
+const OUTPUT_MARKER: &str = ".shipc-output";
+
+/// Writes the files to a fresh directory beside `out`, then swaps it into place: an error, a crash or
+/// Ctrl-C leaves the previous output as it was, and files of services that no longer exist disappear
+/// only on success. An existing `out` is replaced only if it is empty or was written by shipc.
+fn write_output(out: &Path, files: &[OutputFile]) -> Result<(), String> {
+    let name = out
+        .file_name()
+        .ok_or("the output path must name a directory")?
+        .to_string_lossy()
+        .into_owned();
+    let parent = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    if out.exists() {
+        if !out.is_dir() {
+            return Err("it exists and is not a directory".to_string());
+        }
+        let is_ours = out.join(OUTPUT_MARKER).is_file();
+        let is_empty = std::fs::read_dir(out).map_err(|e| e.to_string())?.next().is_none();
+        if !is_ours && !is_empty {
+            return Err(format!(
+                "it is not empty and was not written by shipc (no `{OUTPUT_MARKER}` in it); choose another directory"
+            ));
+        }
+    }
+    std::fs::create_dir_all(&parent).map_err(|e| e.to_string())?;
+    let staging = parent.join(format!(".{name}.shipc-new"));
+    let previous = parent.join(format!(".{name}.shipc-old"));
+    for leftover in [&staging, &previous] {
+        if leftover.exists() {
+            std::fs::remove_dir_all(leftover).map_err(|e| e.to_string())?;
+        }
+    }
+    std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
+    for file in files {
+        let target = staging.join(&file.path);
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&target, &file.contents).map_err(|e| e.to_string())?;
+    }
+    std::fs::write(
+        staging.join(OUTPUT_MARKER),
+        "Written by shipc. This directory is replaced as a whole by every `shipc build`.\n",
+    )
+    .map_err(|e| e.to_string())?;
+    if out.exists() {
+        std::fs::rename(out, &previous).map_err(|e| e.to_string())?;
+    }
+    std::fs::rename(&staging, out).map_err(|e| e.to_string())?;
+    if previous.exists() {
+        std::fs::remove_dir_all(&previous).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// A panic is a bug in shipc: say so, with what a report needs, and exit with the usage code.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info
+            .location()
+            .map(|l| format!("{}:{}", l.file(), l.line()))
+            .unwrap_or_default();
+        eprintln!(
+            "shipc: internal error: {info}\n\nThis is a bug in shipc {} ({} {}), not in your files.\nPlease report it with the input that triggers it and this message.\nat {location}",
+            env!("CARGO_PKG_VERSION"),
+            std::env::consts::OS,
+            std::env::consts::ARCH,
+        );
+        std::process::exit(i32::from(EXIT_USAGE));
+    }));
+}

@@ -1,0 +1,142 @@
+//! The registry of diagnostic codes: one entry per problem shipc can report.
+//!
+//! Families: E00xx internal, E01xx syntax, E02xx names and imports, E03xx types and units, E05xx release
+//! and analysis, E06xx Kubernetes limits, W07xx policy warnings. A code is never reused for another
+//! problem; `docs/diagnostics.md` lists them all.
+
+use super::Severity;
+
+macro_rules! codes {
+    ($($code:ident $name:literal $summary:literal;)*) => {
+        /// A diagnostic code. Each names one pattern of problem, as its kebab-case [`Code::name`] says.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Code {
+            $(
+                #[doc = $summary]
+                $code,
+            )*
+        }
+
+        impl Code {
+            /// Every code, in order.
+            pub const ALL: &'static [Code] = &[$(Code::$code),*];
+
+            /// The code as users write it, e.g. `E0301`.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$code => stringify!($code),)*
+                }
+            }
+
+            /// The kebab-case name of the problem, e.g. `expected-unit`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Code::$code => $name,)*
+                }
+            }
+
+            /// One line saying what the problem is.
+            pub fn summary(self) -> &'static str {
+                match self {
+                    $(Code::$code => $summary,)*
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    E0001 "internal-error" "shipc reached a state it should never reach; this is a bug in shipc";
+
+    E0101 "syntax-error" "the text does not follow the grammar of the language";
+    E0102 "invalid-escape" "a string contains a backslash escape the language does not define";
+    E0103 "unterminated-string" "a string is not closed before the end of its line or of the file";
+    E0104 "nesting-too-deep" "brackets are nested deeper than the compiler accepts";
+    E0105 "invalid-interpolation" "a `${...}` inside a string is not a dotted name";
+    E0106 "number-too-large" "a number literal does not fit the compiler's numbers";
+    E0107 "invalid-utf8" "a source file is not UTF-8 text";
+
+    E0201 "unknown-name" "a name refers to nothing that is declared or imported";
+    E0202 "duplicate-definition" "two declarations, fields or entries have the same name";
+    E0203 "unresolved-import" "an imported file cannot be read";
+    E0204 "import-cycle" "files import each other in a cycle";
+    E0205 "import-outside-project" "an import leaves the project root";
+    E0206 "missing-platform" "a service is declared in a file that sees no `platform`";
+    E0207 "ambiguous-platform" "a file sees more than one `platform`";
+    E0208 "unknown-field" "a block sets a field it does not have";
+    E0209 "duplicate-field" "a block sets the same field twice";
+    E0210 "missing-field" "a block leaves out a field it needs";
+    E0211 "unknown-parameter" "a call or interpolation names a parameter that does not exist";
+    E0212 "missing-argument" "a call leaves out a parameter that has no default";
+    E0213 "too-many-arguments" "a call passes more positional arguments than there are parameters";
+
+    E0301 "expected-unit" "a bare number stands where a quantity with a unit is required";
+    E0302 "type-mismatch" "a value has a different type than the field or parameter takes";
+    E0303 "inverted-range" "the lower bound of a range is greater than its upper bound";
+    E0304 "request-above-limit" "a resource request is greater than its limit";
+    E0305 "value-out-of-range" "a value is outside what the field accepts";
+    E0306 "unknown-unit" "a quantity has a unit suffix the language does not know";
+    E0307 "autoscale-without-range" "`autoscale` is set but `replicas` is a single number";
+    E0308 "range-without-autoscale" "`replicas` is a range but no `autoscale` target is set";
+    E0309 "autoscale-without-request" "CPU autoscaling is set but the service requests no CPU";
+
+    E0501 "unknown-release-strategy" "a `release` names a strategy the compiler does not know";
+    E0502 "threshold-unit-mismatch" "a rollback threshold is in a unit the metric cannot be compared with";
+    E0503 "and-across-metrics" "`and` joins conditions on two different metrics";
+    E0504 "auto-promotion-without-analysis" "`promote = auto` with nothing that could stop a bad version";
+    E0505 "analysis-outlasts-scale-down" "the post-promotion analysis runs longer than `scale_down_delay`";
+    E0506 "rollback-never-triggers" "`tolerate` allows as many failures as there are samples";
+    E0507 "unsupported-check" "a check asks for something its provider cannot verify";
+    E0508 "argo-template-in-string" "a string contains `{{`, which Argo would treat as a template";
+    E0509 "invalid-address" "an address is not an absolute `http` or `https` URL";
+    E0510 "missing-prometheus" "a Prometheus metric is used but the platform has no `prometheus` address";
+
+    E0601 "invalid-kubernetes-name" "a name shipc derives for a Kubernetes object is not valid there";
+    E0602 "invalid-image" "an image reference is not one a container runtime accepts";
+
+    W0701 "credential-literal" "an environment variable that looks like a credential has a literal value";
+    W0702 "missing-readiness-probe" "a blue/green service has no readiness probe";
+    W0703 "single-replica" "a service runs fewer than 2 replicas";
+    W0704 "missing-resource-limits" "a service sets no CPU or memory limit";
+    W0705 "latest-image-tag" "an image uses the moving `latest` tag";
+}
+
+impl Code {
+    /// Errors start with `E`, warnings with `W`.
+    pub fn severity(self) -> Severity {
+        if self.as_str().starts_with('W') {
+            Severity::Warning
+        } else {
+            Severity::Error
+        }
+    }
+
+    /// Looks up a code by its text, e.g. `E0301`.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn codes_and_names_are_unique_and_well_formed() {
+        let names: BTreeSet<_> = Code::ALL.iter().map(|code| code.name()).collect();
+        assert_eq!(names.len(), Code::ALL.len());
+        for code in Code::ALL {
+            assert_eq!(Code::parse(code.as_str()), Some(*code));
+            assert!(
+                code.name()
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+            );
+            assert!(!code.summary().ends_with('.'), "{}", code.as_str());
+        }
+    }
+}

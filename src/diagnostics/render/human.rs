@@ -1,0 +1,216 @@
+//! Human-readable diagnostics, drawn by miette's graphical handler.
+//!
+//! A [`Diagnostic`] is shown through a borrowed view that implements `miette::Diagnostic`: labels in the
+//! primary file are drawn under its source; labels in other files (a first definition in an imported
+//! file, say) and notes become related reports, so nothing is lost.
+
+use std::fmt;
+
+use miette::{
+    GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError, MietteSpanContents, SourceCode, SourceSpan,
+    SpanContents,
+};
+
+use super::RenderOptions;
+use crate::diagnostics::{Diagnostic, Label, Severity};
+use crate::source::{SourceFile, SourceMap};
+
+/// Renders every diagnostic, each followed by a blank line.
+pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, options: RenderOptions) -> String {
+    let theme = if options.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(options.width)
+        .with_links(false)
+        .without_syntax_highlighting();
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let view = View::of(diagnostic, sources);
+        if handler.render_report(&mut out, &view).is_err() {
+            out.push_str(&fallback(diagnostic, sources));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The plain line used if miette cannot draw a report (a span that does not fit its file).
+fn fallback(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
+    let (path, at) = sources.locate(diagnostic.primary.span);
+    format!(
+        "{}[{}]: {}\n  --> {}:{}:{}\n",
+        severity_word(diagnostic.severity()),
+        diagnostic.code.as_str(),
+        diagnostic.message,
+        path,
+        at.line,
+        at.column
+    )
+}
+
+fn severity_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+/// A source file as miette reads it, named by its project-relative path.
+#[derive(Debug)]
+struct FileView<'a> {
+    file: &'a SourceFile,
+}
+
+impl SourceCode for FileView<'_> {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let contents = self
+            .file
+            .text()
+            .read_span(span, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.file.path().to_string(),
+            contents.data(),
+            *contents.span(),
+            contents.line(),
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}
+
+/// One report: either a whole diagnostic, or a related piece of one (a label elsewhere, or a note).
+struct View<'a> {
+    header: Option<String>,
+    message: String,
+    severity: miette::Severity,
+    file: Option<FileView<'a>>,
+    labels: Vec<LabeledSpan>,
+    help: Option<&'a str>,
+    related: Vec<View<'a>>,
+}
+
+impl<'a> View<'a> {
+    fn of(diagnostic: &'a Diagnostic, sources: &'a SourceMap) -> View<'a> {
+        let home = diagnostic.primary.span.source;
+        let mut labels = vec![labeled(&diagnostic.primary, true)];
+        let mut related = Vec::new();
+        for label in &diagnostic.secondary {
+            if label.span.source == home {
+                labels.push(labeled(label, false));
+            } else {
+                related.push(View {
+                    header: None,
+                    message: label.message.clone(),
+                    severity: miette::Severity::Advice,
+                    file: Some(FileView {
+                        file: sources.file(label.span.source),
+                    }),
+                    labels: vec![labeled(
+                        &Label {
+                            span: label.span,
+                            message: String::new(),
+                        },
+                        true,
+                    )],
+                    help: None,
+                    related: Vec::new(),
+                });
+            }
+        }
+        related.extend(diagnostic.notes.iter().map(|note| View {
+            header: None,
+            message: format!("note: {note}"),
+            severity: miette::Severity::Advice,
+            file: None,
+            labels: Vec::new(),
+            help: None,
+            related: Vec::new(),
+        }));
+        View {
+            header: Some(format!(
+                "{}[{}]",
+                severity_word(diagnostic.severity()),
+                diagnostic.code.as_str()
+            )),
+            message: diagnostic.message.clone(),
+            severity: match diagnostic.severity() {
+                Severity::Error => miette::Severity::Error,
+                Severity::Warning => miette::Severity::Warning,
+            },
+            file: Some(FileView {
+                file: sources.file(home),
+            }),
+            labels,
+            help: diagnostic.help.as_deref(),
+            related,
+        }
+    }
+}
+
+fn labeled(label: &Label, primary: bool) -> LabeledSpan {
+    let text = (!label.message.is_empty()).then(|| label.message.clone());
+    let span = SourceSpan::new((label.span.start as usize).into(), label.span.len() as usize);
+    if primary {
+        LabeledSpan::new_primary_with_span(text, span)
+    } else {
+        LabeledSpan::new_with_span(text, span)
+    }
+}
+
+impl fmt::Debug for View<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl fmt::Display for View<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for View<'_> {}
+
+impl miette::Diagnostic for View<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.header
+            .as_ref()
+            .map(|header| Box::new(header) as Box<dyn fmt::Display>)
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(self.severity)
+    }
+
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        self.help.map(|help| Box::new(help) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn SourceCode> {
+        self.file.as_ref().map(|file| file as &dyn SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        if self.labels.is_empty() || self.file.is_none() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().cloned()))
+    }
+
+    fn related<'b>(&'b self) -> Option<Box<dyn Iterator<Item = &'b dyn miette::Diagnostic> + 'b>> {
+        if self.related.is_empty() {
+            return None;
+        }
+        Some(Box::new(
+            self.related.iter().map(|view| view as &dyn miette::Diagnostic),
+        ))
+    }
+}

@@ -1,0 +1,165 @@
+//! Serde types for the Argo Rollouts kinds shipc emits (`argoproj.io/v1alpha1`, Argo Rollouts v1.9).
+//!
+//! Field names and types follow the CRDs exactly: only fields shipc sets are modelled, unset ones are
+//! left out rather than written as `null`, and Argo's "one of" fields (a metric's `provider`) are structs
+//! of options, because serde_yaml would write an enum variant as a YAML tag Kubernetes cannot read.
+
+use k8s_openapi::api::core::v1::PodTemplateSpec;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use serde::Serialize;
+
+/// The API version of every Argo Rollouts kind.
+pub const API_VERSION: &str = "argoproj.io/v1alpha1";
+
+/// `Rollout`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rollout {
+    /// Always [`API_VERSION`].
+    pub api_version: &'static str,
+    /// Always `Rollout`.
+    pub kind: &'static str,
+    /// Name, namespace, labels, annotations.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: RolloutSpec,
+}
+
+/// `Rollout.spec`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutSpec {
+    /// Left out when an HPA owns the count, so that applying the manifest never resets it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replicas: Option<i32>,
+    /// Must match the pod template's labels.
+    pub selector: LabelSelector,
+    /// The pods.
+    pub template: PodTemplateSpec,
+    /// How updates are released.
+    pub strategy: RolloutStrategy,
+}
+
+/// `Rollout.spec.strategy`, with exactly one strategy.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutStrategy {
+    /// Blue/green.
+    pub blue_green: BlueGreenStrategy,
+}
+
+/// `Rollout.spec.strategy.blueGreen`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BlueGreenStrategy {
+    /// Service switched to the new version at promotion.
+    pub active_service: String,
+    /// Service switched to the new version as soon as it exists.
+    pub preview_service: String,
+    /// `false` pauses for a manual promotion.
+    pub auto_promotion_enabled: bool,
+    /// Only with `autoPromotionEnabled: true` (Argo ignores it otherwise).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auto_promotion_seconds: Option<i32>,
+    /// Delay before the old version is scaled down after promotion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scale_down_delay_seconds: Option<i32>,
+    /// Preview size before promotion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_replica_count: Option<i32>,
+    /// Analysis before promotion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pre_promotion_analysis: Option<RolloutAnalysis>,
+    /// Analysis after promotion.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub post_promotion_analysis: Option<RolloutAnalysis>,
+}
+
+/// `RolloutAnalysis`: the templates to run.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutAnalysis {
+    /// Template references.
+    pub templates: Vec<AnalysisTemplateRef>,
+}
+
+/// `RolloutAnalysisTemplate`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisTemplateRef {
+    /// A namespaced AnalysisTemplate.
+    pub template_name: String,
+}
+
+/// `AnalysisTemplate`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisTemplate {
+    /// Always [`API_VERSION`].
+    pub api_version: &'static str,
+    /// Always `AnalysisTemplate`.
+    pub kind: &'static str,
+    /// Name, namespace, labels, annotations.
+    pub metadata: ObjectMeta,
+    /// The spec.
+    pub spec: AnalysisTemplateSpec,
+}
+
+/// `AnalysisTemplate.spec`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisTemplateSpec {
+    /// The metrics; any one failing fails the analysis.
+    pub metrics: Vec<Metric>,
+}
+
+/// One metric of an analysis.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Metric {
+    /// Unique in the analysis.
+    pub name: String,
+    /// Go duration between measurements.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interval: Option<String>,
+    /// Number of measurements.
+    pub count: i32,
+    /// Failed measurements tolerated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_limit: Option<i32>,
+    /// expr-lang condition that fails a measurement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_condition: Option<String>,
+    /// Where measurements come from.
+    pub provider: MetricProvider,
+}
+
+/// `MetricProvider`: exactly one of its fields is set.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct MetricProvider {
+    /// A PromQL query.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub prometheus: Option<PrometheusMetric>,
+    /// An HTTP request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub web: Option<WebMetric>,
+}
+
+/// `PrometheusMetric`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PrometheusMetric {
+    /// Absolute base URL of Prometheus.
+    pub address: String,
+    /// The query.
+    pub query: String,
+}
+
+/// `WebMetric`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WebMetric {
+    /// The URL requested with GET.
+    pub url: String,
+}

@@ -1,0 +1,173 @@
+//! Core Kubernetes objects, built with k8s-openapi's types: Services, the pod template, the
+//! HorizontalPodAutoscaler and the PodDisruptionBudget.
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::autoscaling::v2::{
+    CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
+    ResourceMetricSource,
+};
+use k8s_openapi::api::core::v1::{
+    Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, PodSpec, PodTemplateSpec, Probe,
+    ResourceRequirements, SecretKeySelector, Service, ServicePort, ServiceSpec,
+};
+use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
+
+use super::argo;
+use crate::check::model::{EnvValue, Resources};
+use crate::lower::ir::{self, PORT_NAME, SERVICE_PORT};
+
+/// A Service on port 80 forwarding to the pods' named `http` port. Its selector has only the stable
+/// app label: the Rollouts controller adds `rollouts-pod-template-hash` when it switches versions.
+pub fn service(metadata: ObjectMeta, selector: &BTreeMap<String, String>) -> Service {
+    Service {
+        metadata,
+        spec: Some(ServiceSpec {
+            selector: Some(selector.clone()),
+            ports: Some(vec![ServicePort {
+                name: Some(PORT_NAME.to_string()),
+                port: i32::from(SERVICE_PORT),
+                target_port: Some(IntOrString::String(PORT_NAME.to_string())),
+                protocol: Some("TCP".to_string()),
+                ..ServicePort::default()
+            }]),
+            ..ServiceSpec::default()
+        }),
+        ..Service::default()
+    }
+}
+
+/// The pod template of the Rollout: one container named after the service.
+pub fn pod_template(name: &str, labels: &BTreeMap<String, String>, container: &ir::Container) -> PodTemplateSpec {
+    PodTemplateSpec {
+        metadata: Some(ObjectMeta {
+            labels: Some(labels.clone()),
+            ..ObjectMeta::default()
+        }),
+        spec: Some(PodSpec {
+            containers: vec![Container {
+                name: name.to_string(),
+                image: Some(container.image.clone()),
+                ports: Some(vec![ContainerPort {
+                    name: Some(PORT_NAME.to_string()),
+                    container_port: i32::from(container.port),
+                    protocol: Some("TCP".to_string()),
+                    ..ContainerPort::default()
+                }]),
+                env: (!container.env.is_empty()).then(|| container.env.iter().map(env_var).collect()),
+                resources: resources(&container.resources),
+                readiness_probe: container.readiness_path.as_deref().map(http_probe),
+                liveness_probe: container.liveness_path.as_deref().map(http_probe),
+                ..Container::default()
+            }],
+            ..PodSpec::default()
+        }),
+    }
+}
+
+fn env_var(var: &crate::check::model::EnvVar) -> EnvVar {
+    match &var.value {
+        EnvValue::Literal(value) => EnvVar {
+            name: var.name.clone(),
+            value: Some(value.clone()),
+            value_from: None,
+        },
+        EnvValue::Secret { name, key } => EnvVar {
+            name: var.name.clone(),
+            value: None,
+            value_from: Some(EnvVarSource {
+                secret_key_ref: Some(SecretKeySelector {
+                    name: name.clone(),
+                    key: key.clone(),
+                    optional: None,
+                }),
+                ..EnvVarSource::default()
+            }),
+        },
+    }
+}
+
+fn resources(resources: &Resources) -> Option<ResourceRequirements> {
+    let mut requests = BTreeMap::new();
+    let mut limits = BTreeMap::new();
+    if let Some(cpu) = &resources.cpu {
+        requests.insert("cpu".to_string(), Quantity(cpu.request.to_quantity()));
+        limits.insert("cpu".to_string(), Quantity(cpu.limit.to_quantity()));
+    }
+    if let Some(memory) = &resources.memory {
+        requests.insert("memory".to_string(), Quantity(memory.request.to_quantity().to_string()));
+        limits.insert("memory".to_string(), Quantity(memory.limit.to_quantity().to_string()));
+    }
+    (!requests.is_empty()).then(|| ResourceRequirements {
+        requests: Some(requests),
+        limits: Some(limits),
+        ..ResourceRequirements::default()
+    })
+}
+
+fn http_probe(path: &str) -> Probe {
+    Probe {
+        http_get: Some(HTTPGetAction {
+            path: Some(path.to_string()),
+            port: IntOrString::String(PORT_NAME.to_string()),
+            ..HTTPGetAction::default()
+        }),
+        ..Probe::default()
+    }
+}
+
+/// An `autoscaling/v2` HPA on CPU utilization whose target is the Rollout (through its scale
+/// subresource).
+pub fn autoscaler(metadata: ObjectMeta, rollout: &str, autoscaler: &ir::Autoscaler) -> HorizontalPodAutoscaler {
+    HorizontalPodAutoscaler {
+        metadata,
+        spec: Some(HorizontalPodAutoscalerSpec {
+            scale_target_ref: CrossVersionObjectReference {
+                api_version: Some(argo::API_VERSION.to_string()),
+                kind: "Rollout".to_string(),
+                name: rollout.to_string(),
+            },
+            min_replicas: i32::try_from(autoscaler.min).ok(),
+            max_replicas: i32::try_from(autoscaler.max).unwrap_or(i32::MAX),
+            metrics: Some(vec![MetricSpec {
+                type_: "Resource".to_string(),
+                resource: Some(ResourceMetricSource {
+                    name: "cpu".to_string(),
+                    target: MetricTarget {
+                        type_: "Utilization".to_string(),
+                        average_utilization: i32::try_from(autoscaler.cpu_percent).ok(),
+                        ..MetricTarget::default()
+                    },
+                }),
+                ..MetricSpec::default()
+            }]),
+            ..HorizontalPodAutoscalerSpec::default()
+        }),
+        ..HorizontalPodAutoscaler::default()
+    }
+}
+
+/// A `policy/v1` PDB that lets one pod go at a time. It selects by the stable app label, so it covers
+/// the active and the preview pods alike.
+pub fn disruption_budget(metadata: ObjectMeta, selector: &BTreeMap<String, String>) -> PodDisruptionBudget {
+    PodDisruptionBudget {
+        metadata,
+        spec: Some(PodDisruptionBudgetSpec {
+            max_unavailable: Some(IntOrString::Int(1)),
+            selector: Some(label_selector(selector)),
+            ..PodDisruptionBudgetSpec::default()
+        }),
+        ..PodDisruptionBudget::default()
+    }
+}
+
+/// A selector matching exactly these labels.
+pub fn label_selector(labels: &BTreeMap<String, String>) -> LabelSelector {
+    LabelSelector {
+        match_labels: Some(labels.clone()),
+        ..LabelSelector::default()
+    }
+}

@@ -1,0 +1,237 @@
+//! Phase 5, emit: the lowered objects as YAML files, one directory per service.
+//!
+//! Every object is a typed struct (k8s-openapi for core kinds, [`argo`] for Argo's) serialized through
+//! [`yaml`]; no text template produces YAML. Each object is labelled
+//! `app.kubernetes.io/managed-by: shipc` and annotated with the file and line it came from.
+//!
+//! Layout, for a service `checkout`:
+//!
+//! ```text
+//! kustomization.yaml            lists every service directory
+//! checkout/kustomization.yaml   lists the files below, sets the namespace
+//! checkout/rollout.yaml         Rollout
+//! checkout/services.yaml        Services checkout-active, checkout-preview
+//! checkout/analysis.yaml        AnalysisTemplates (when the release has analyses)
+//! checkout/hpa.yaml             HorizontalPodAutoscaler (for a range of replicas)
+//! checkout/pdb.yaml             PodDisruptionBudget (for 2 replicas or more)
+//! ```
+
+pub mod argo;
+mod core;
+pub mod yaml;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+
+use crate::lower::ir::{self, Bundle, ServiceObjects};
+use crate::source::{SourceMap, Span};
+
+/// The label every object carries with the service's name; selectors use it alone.
+pub const NAME_LABEL: &str = "app.kubernetes.io/name";
+/// The label that marks objects as generated.
+pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// The annotation naming the source file and line of an object.
+pub const SOURCE_ANNOTATION: &str = "shipc.dev/source";
+
+/// One file to write, relative to the output directory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputFile {
+    /// Relative path with `/` separators.
+    pub path: String,
+    /// The whole content.
+    pub contents: String,
+}
+
+/// Serializes the bundle. An error here is an internal error (a value serde cannot represent); it
+/// carries the service it happened in.
+pub fn emit(bundle: &Bundle, sources: &SourceMap) -> Result<Vec<OutputFile>, (String, Option<Span>)> {
+    let mut files = Vec::new();
+    for service in &bundle.services {
+        files.extend(service_files(service, sources).map_err(|message| (message, Some(service.rollout.origin)))?);
+    }
+    let directories: Vec<String> = bundle.services.iter().map(|service| service.name.clone()).collect();
+    files.push(OutputFile {
+        path: "kustomization.yaml".to_string(),
+        contents: yaml::to_yaml(&Kustomization::new(None, directories)).map_err(|message| (message, None))?,
+    });
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(files)
+}
+
+/// `kustomization.yaml`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Kustomization {
+    api_version: &'static str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    namespace: Option<String>,
+    resources: Vec<String>,
+}
+
+impl Kustomization {
+    fn new(namespace: Option<String>, resources: Vec<String>) -> Kustomization {
+        Kustomization {
+            api_version: "kustomize.config.k8s.io/v1beta1",
+            kind: "Kustomization",
+            namespace,
+            resources,
+        }
+    }
+}
+
+/// Stamps objects with the service's labels and their source location.
+struct Stamper<'a> {
+    service: &'a ServiceObjects,
+    sources: &'a SourceMap,
+    selector: BTreeMap<String, String>,
+}
+
+impl Stamper<'_> {
+    fn metadata(&self, name: &str, origin: Span) -> ObjectMeta {
+        let mut labels = self.selector.clone();
+        labels.insert(MANAGED_BY_LABEL.to_string(), "shipc".to_string());
+        let (path, at) = self.sources.locate(origin);
+        ObjectMeta {
+            name: Some(name.to_string()),
+            namespace: Some(self.service.namespace.clone()),
+            labels: Some(labels),
+            annotations: Some(BTreeMap::from([(
+                SOURCE_ANNOTATION.to_string(),
+                format!("{path}:{}", at.line),
+            )])),
+            ..ObjectMeta::default()
+        }
+    }
+}
+
+fn service_files(service: &ServiceObjects, sources: &SourceMap) -> Result<Vec<OutputFile>, String> {
+    let stamper = Stamper {
+        service,
+        sources,
+        selector: BTreeMap::from([(NAME_LABEL.to_string(), service.name.clone())]),
+    };
+    let mut files: Vec<(&str, Vec<String>)> = vec![
+        (
+            "rollout.yaml",
+            vec![yaml::to_yaml(&rollout(&stamper, &service.rollout))?],
+        ),
+        (
+            "services.yaml",
+            service
+                .services
+                .iter()
+                .map(|kube_service| {
+                    yaml::to_yaml(&core::service(
+                        stamper.metadata(&kube_service.name, kube_service.origin),
+                        &stamper.selector,
+                    ))
+                })
+                .collect::<Result<_, _>>()?,
+        ),
+    ];
+    if !service.analyses.is_empty() {
+        let documents = service
+            .analyses
+            .iter()
+            .map(|template| yaml::to_yaml(&analysis_template(&stamper, template)))
+            .collect::<Result<_, _>>()?;
+        files.push(("analysis.yaml", documents));
+    }
+    if let Some(autoscaler) = &service.autoscaler {
+        let hpa = core::autoscaler(
+            stamper.metadata(&service.name, autoscaler.origin),
+            &service.name,
+            autoscaler,
+        );
+        files.push(("hpa.yaml", vec![yaml::to_yaml(&hpa)?]));
+    }
+    if let Some(budget) = &service.disruption_budget {
+        let pdb = core::disruption_budget(stamper.metadata(&service.name, budget.origin), &stamper.selector);
+        files.push(("pdb.yaml", vec![yaml::to_yaml(&pdb)?]));
+    }
+    let listed: Vec<String> = files.iter().map(|(name, _)| name.to_string()).collect();
+    let kustomization = Kustomization::new(Some(service.namespace.clone()), listed);
+    files.push(("kustomization.yaml", vec![yaml::to_yaml(&kustomization)?]));
+    Ok(files
+        .into_iter()
+        .map(|(name, documents)| OutputFile {
+            path: format!("{}/{name}", service.name),
+            contents: yaml::stream(&documents),
+        })
+        .collect())
+}
+
+fn rollout(stamper: &Stamper<'_>, rollout: &ir::Rollout) -> argo::Rollout {
+    let service = stamper.service;
+    let strategy = &rollout.strategy;
+    let analysis = |template: &Option<String>| {
+        template.as_ref().map(|name| argo::RolloutAnalysis {
+            templates: vec![argo::AnalysisTemplateRef {
+                template_name: name.clone(),
+            }],
+        })
+    };
+    let as_i32 = |value: Option<u64>| value.and_then(|v| i32::try_from(v).ok());
+    argo::Rollout {
+        api_version: argo::API_VERSION,
+        kind: "Rollout",
+        metadata: stamper.metadata(&service.name, rollout.origin),
+        spec: argo::RolloutSpec {
+            replicas: rollout.replicas.and_then(|n| i32::try_from(n).ok()),
+            selector: core::label_selector(&stamper.selector),
+            template: core::pod_template(&service.name, &stamper.selector, &rollout.container),
+            strategy: argo::RolloutStrategy {
+                blue_green: argo::BlueGreenStrategy {
+                    active_service: strategy.active_service.clone(),
+                    preview_service: strategy.preview_service.clone(),
+                    auto_promotion_enabled: strategy.auto_promotion_enabled,
+                    // Argo ignores it without automatic promotion, where it would only mislead a reader.
+                    auto_promotion_seconds: as_i32(strategy.auto_promotion_seconds)
+                        .filter(|_| strategy.auto_promotion_enabled),
+                    scale_down_delay_seconds: as_i32(strategy.scale_down_delay_seconds),
+                    preview_replica_count: strategy.preview_replica_count.and_then(|n| i32::try_from(n).ok()),
+                    pre_promotion_analysis: analysis(&strategy.pre_promotion_template),
+                    post_promotion_analysis: analysis(&strategy.post_promotion_template),
+                },
+            },
+        },
+    }
+}
+
+fn analysis_template(stamper: &Stamper<'_>, template: &ir::AnalysisTemplate) -> argo::AnalysisTemplate {
+    argo::AnalysisTemplate {
+        api_version: argo::API_VERSION,
+        kind: "AnalysisTemplate",
+        metadata: stamper.metadata(&template.name, template.origin),
+        spec: argo::AnalysisTemplateSpec {
+            metrics: template.metrics.iter().map(metric).collect(),
+        },
+    }
+}
+
+fn metric(metric: &ir::AnalysisMetric) -> argo::Metric {
+    let to_i32 = |n: u32| i32::try_from(n).unwrap_or(i32::MAX);
+    argo::Metric {
+        name: metric.name.clone(),
+        interval: metric.interval.clone(),
+        count: to_i32(metric.count),
+        failure_limit: metric.failure_limit.map(to_i32),
+        failure_condition: metric.failure_condition.clone(),
+        provider: match &metric.provider {
+            ir::Provider::Prometheus { address, query } => argo::MetricProvider {
+                prometheus: Some(argo::PrometheusMetric {
+                    address: address.clone(),
+                    query: query.clone(),
+                }),
+                ..argo::MetricProvider::default()
+            },
+            ir::Provider::Web { url } => argo::MetricProvider {
+                web: Some(argo::WebMetric { url: url.clone() }),
+                ..argo::MetricProvider::default()
+            },
+        },
+    }
+}

@@ -1,0 +1,98 @@
+//! shipc compiles `.ship` files, a declarative language for how microservices are released and rolled
+//! back on Kubernetes, into Argo Rollouts and Kubernetes manifests.
+//!
+//! The pipeline, one module per phase (see `docs/architecture.md`):
+//!
+//! ```text
+//! text --syntax--> AST --names--> Program --check--> Model --lower--> ir::Bundle --emit--> files
+//! ```
+//!
+//! The library does no IO: files are read through a [`Loader`] and output comes back as
+//! [`OutputFile`]s, which the CLI writes. Every phase reports into one collector, so a run reports every
+//! independent problem; `lower` and `emit` only run when no error was reported.
+
+pub mod check;
+pub mod cli;
+pub mod decimal;
+pub mod diagnostics;
+pub mod emit;
+pub mod lower;
+pub mod names;
+pub mod source;
+pub mod syntax;
+
+pub use diagnostics::{Code, Diagnostic, Severity};
+pub use emit::OutputFile;
+pub use names::modules::MemoryLoader;
+pub use names::{LoadError, Loader};
+
+use diagnostics::Diagnostics;
+use source::SourceMap;
+
+/// The outcome of a run: the sources read, what was found in them and, for a clean build, the files.
+#[derive(Debug)]
+pub struct Compilation {
+    /// Every file read, for rendering diagnostics.
+    pub sources: SourceMap,
+    /// Errors and warnings, sorted by file, position and code.
+    pub diagnostics: Vec<Diagnostic>,
+    /// The files to write; empty unless this was a build without errors.
+    pub outputs: Vec<OutputFile>,
+    /// True when a file given to the compiler could not be read at all (an IO problem, not a mistake
+    /// in the sources).
+    pub unreadable_input: bool,
+    /// How many services the sources declare.
+    pub n_services: usize,
+}
+
+impl Compilation {
+    /// True when any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics.iter().any(|d| d.severity() == Severity::Error)
+    }
+}
+
+/// Parses and checks `roots` (project-relative paths) and everything they import.
+pub fn check(roots: &[String], loader: &dyn Loader) -> Compilation {
+    compile(roots, loader, false)
+}
+
+/// Checks `roots` and, when no error was found, compiles them into output files.
+pub fn build(roots: &[String], loader: &dyn Loader) -> Compilation {
+    compile(roots, loader, true)
+}
+
+fn compile(roots: &[String], loader: &dyn Loader, emit_files: bool) -> Compilation {
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Diagnostics::new();
+    let program = names::resolve(roots, loader, &mut sources, &mut diagnostics);
+    let model = check::check(&program, &mut diagnostics);
+    let mut outputs = Vec::new();
+    if emit_files && !diagnostics.has_errors() {
+        let bundle = lower::lower(&model);
+        match emit::emit(&bundle, &sources) {
+            Ok(files) => outputs = files,
+            Err((message, origin)) => {
+                let span = match origin {
+                    Some(span) => span,
+                    None => source::Span::new(sources.add("<output>", String::new()), 0, 0),
+                };
+                diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0001,
+                        span,
+                        format!("internal error while writing manifests: {message}"),
+                    )
+                    .help("this is a bug in shipc; please report it with the input that triggers it"),
+                );
+            }
+        }
+    }
+    Compilation {
+        n_services: program.services.len(),
+        unreadable_input: program.unreadable_root,
+        diagnostics: diagnostics.into_sorted(&sources),
+        sources,
+        outputs,
+    }
+}

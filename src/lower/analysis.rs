@@ -1,0 +1,168 @@
+//! Analyses to AnalysisTemplates, and rollback conditions to expr-lang.
+//!
+//! # Missing data rolls back
+//!
+//! A Prometheus query returns a vector, which Argo gives to the condition as `result` (a list of
+//! floats). It may be empty (no series yet, a typo in a label) or hold NaN (`0/0` when there is no
+//! traffic). Argo would read `result[0] > 0.01` on an empty result as an error, and on NaN as false,
+//! so the rollback would silently never happen. shipc therefore emits a failure condition that counts
+//! an empty result and a NaN sample as a failed measurement:
+//!
+//! ```text
+//! len(result) == 0 || any(result, {isNaN(#) || # > 0.01})
+//! ```
+//!
+//! and it checks every series the query returns, not only the first. `tolerate` absorbs the odd
+//! missing scrape like any other failed sample.
+
+use std::collections::BTreeSet;
+
+use super::ir::{AnalysisMetric, AnalysisTemplate, Provider};
+use crate::check::model::{self, Analysis, Predicate};
+
+/// Which Service an analysis reaches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// Before promotion: the new version through the preview Service.
+    Preview,
+    /// After promotion: the new version through the active Service.
+    Active,
+}
+
+/// The template for one phase, or `None` when the phase measures nothing.
+pub fn template(service: &model::Service, analysis: &Analysis, target: Target) -> Option<AnalysisTemplate> {
+    let origin = analysis.span?;
+    if analysis.is_empty() {
+        return None;
+    }
+    let (suffix, service_name) = match target {
+        Target::Preview => ("pre-promotion", super::preview_service_name(&service.name)),
+        Target::Active => ("post-promotion", super::active_service_name(&service.name)),
+    };
+    let base_url = format!("http://{service_name}.{}.svc.cluster.local", service.namespace);
+    let mut names = UniqueNames::default();
+    let checks = analysis.checks.iter().map(|check| AnalysisMetric {
+        name: names.claim(&check.name),
+        interval: None,
+        count: 1,
+        failure_limit: None,
+        failure_condition: None,
+        provider: Provider::Web {
+            url: format!("{base_url}{}", check.path),
+        },
+    });
+    let checks: Vec<AnalysisMetric> = checks.collect();
+    let rules = analysis.rules.iter().map(|rule| AnalysisMetric {
+        name: names.claim(&rule.metric),
+        interval: Some(rule.every.to_go()),
+        count: rule.samples,
+        failure_limit: Some(rule.tolerate),
+        failure_condition: Some(failure_condition(&rule.failure)),
+        provider: Provider::Prometheus {
+            address: rule.address.clone(),
+            query: rule.query.clone(),
+        },
+    });
+    Some(AnalysisTemplate {
+        name: format!("{}-{suffix}", service.name),
+        origin,
+        metrics: checks.into_iter().chain(rules).collect(),
+    })
+}
+
+/// Metric names: kebab-case, unique within a template (`latency`, `latency-2`, ...).
+#[derive(Default)]
+struct UniqueNames {
+    taken: BTreeSet<String>,
+}
+
+impl UniqueNames {
+    fn claim(&mut self, name: &str) -> String {
+        let base = name.replace('_', "-");
+        let mut candidate = base.clone();
+        let mut n = 1;
+        while self.taken.contains(&candidate) {
+            n += 1;
+            candidate = format!("{base}-{n}");
+        }
+        self.taken.insert(candidate.clone());
+        candidate
+    }
+}
+
+/// The expr-lang failure condition for a predicate over one sample (`#`), with missing data failing.
+pub fn failure_condition(predicate: &Predicate) -> String {
+    let body = match predicate {
+        Predicate::All(parts) if parts.len() > 1 => format!("({})", render(predicate)),
+        _ => render(predicate),
+    };
+    format!("len(result) == 0 || any(result, {{isNaN(#) || {body}}})")
+}
+
+fn render(predicate: &Predicate) -> String {
+    match predicate {
+        Predicate::Compare(op, value) => format!("# {} {value}", op.as_str()),
+        Predicate::All(parts) => join(parts, " && ", |p| matches!(p, Predicate::Any(_))),
+        Predicate::Any(parts) => join(parts, " || ", |p| matches!(p, Predicate::All(_))),
+    }
+}
+
+/// Joins parts with `op`, parenthesising those that `needs_parens` says would read ambiguously.
+fn join(parts: &[Predicate], op: &str, needs_parens: fn(&Predicate) -> bool) -> String {
+    parts
+        .iter()
+        .map(|part| {
+            if needs_parens(part) {
+                format!("({})", render(part))
+            } else {
+                render(part)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(op)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decimal::Decimal;
+    use crate::syntax::ast::CompareOp;
+
+    fn cmp(op: CompareOp, value: &str) -> Predicate {
+        Predicate::Compare(op, Decimal::parse(value).unwrap())
+    }
+
+    #[test]
+    fn conditions_fail_on_missing_data_and_any_series() {
+        let cases = [
+            (
+                cmp(CompareOp::Greater, "0.01"),
+                "len(result) == 0 || any(result, {isNaN(#) || # > 0.01})",
+            ),
+            (
+                Predicate::All(vec![cmp(CompareOp::Greater, "1"), cmp(CompareOp::LessEqual, "10")]),
+                "len(result) == 0 || any(result, {isNaN(#) || (# > 1 && # <= 10)})",
+            ),
+            (
+                Predicate::Any(vec![
+                    cmp(CompareOp::Less, "1"),
+                    Predicate::All(vec![cmp(CompareOp::Greater, "5"), cmp(CompareOp::Less, "9")]),
+                ]),
+                "len(result) == 0 || any(result, {isNaN(#) || # < 1 || (# > 5 && # < 9)})",
+            ),
+        ];
+        for (predicate, expected) in cases {
+            assert_eq!(failure_condition(&predicate), expected);
+        }
+    }
+
+    #[test]
+    fn metric_names_are_kebab_case_and_unique() {
+        let mut names = UniqueNames::default();
+        let claimed: Vec<String> = ["error_rate", "latency", "latency", "latency-2"]
+            .iter()
+            .map(|n| names.claim(n))
+            .collect();
+        assert_eq!(claimed, ["error-rate", "latency", "latency-2", "latency-2-2"]);
+    }
+}

@@ -1,0 +1,165 @@
+//! The lowered form: the Kubernetes and Argo objects each service needs, decided but not yet laid out.
+//!
+//! Names are derived, durations are Go duration strings or whole seconds, conditions are expr-lang
+//! text and queries are final PromQL. `emit` only chooses field names and serializes. Every object keeps
+//! the span it came from, for its traceability annotation.
+
+use crate::check::model::{EnvVar, Resources};
+use crate::source::Span;
+
+/// Everything to emit, services sorted by name.
+#[derive(Debug, Default)]
+pub struct Bundle {
+    /// One entry per service.
+    pub services: Vec<ServiceObjects>,
+}
+
+/// The objects of one service.
+#[derive(Debug)]
+pub struct ServiceObjects {
+    /// The service name; also the output directory.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The Rollout.
+    pub rollout: Rollout,
+    /// The active and preview Services, in that order.
+    pub services: Vec<KubeService>,
+    /// Pre- then post-promotion AnalysisTemplates (each only when it measures something).
+    pub analyses: Vec<AnalysisTemplate>,
+    /// The HorizontalPodAutoscaler, for a range of replicas.
+    pub autoscaler: Option<Autoscaler>,
+    /// The PodDisruptionBudget, when at least two replicas run.
+    pub disruption_budget: Option<DisruptionBudget>,
+}
+
+/// An Argo Rollout with a blue/green strategy.
+#[derive(Debug)]
+pub struct Rollout {
+    /// The service declaration.
+    pub origin: Span,
+    /// Fixed replica count; `None` when an HPA owns it.
+    pub replicas: Option<u32>,
+    /// The one container.
+    pub container: Container,
+    /// The strategy.
+    pub strategy: BlueGreenStrategy,
+}
+
+/// The service's container.
+#[derive(Debug)]
+pub struct Container {
+    /// Image reference.
+    pub image: String,
+    /// Container port; exposed under the name [`PORT_NAME`].
+    pub port: u16,
+    /// Environment.
+    pub env: Vec<EnvVar>,
+    /// Requests and limits.
+    pub resources: Resources,
+    /// Readiness probe path.
+    pub readiness_path: Option<String>,
+    /// Liveness probe path.
+    pub liveness_path: Option<String>,
+}
+
+/// The name of the container port, which the Services and probes target.
+pub const PORT_NAME: &str = "http";
+
+/// The port the Services listen on.
+pub const SERVICE_PORT: u16 = 80;
+
+/// `spec.strategy.blueGreen`.
+#[derive(Debug)]
+pub struct BlueGreenStrategy {
+    /// Service that carries production traffic.
+    pub active_service: String,
+    /// Service that reaches the new version before promotion.
+    pub preview_service: String,
+    /// False for manual promotion.
+    pub auto_promotion_enabled: bool,
+    /// Pause before automatic promotion.
+    pub auto_promotion_seconds: Option<u64>,
+    /// Delay before the old version is scaled down.
+    pub scale_down_delay_seconds: Option<u64>,
+    /// Preview size before promotion.
+    pub preview_replica_count: Option<u32>,
+    /// Template run before promotion.
+    pub pre_promotion_template: Option<String>,
+    /// Template run after promotion.
+    pub post_promotion_template: Option<String>,
+}
+
+/// A core Service selecting the service's pods.
+#[derive(Debug)]
+pub struct KubeService {
+    /// Its name.
+    pub name: String,
+    /// What produced it.
+    pub origin: Span,
+}
+
+/// An AnalysisTemplate.
+#[derive(Debug)]
+pub struct AnalysisTemplate {
+    /// Its name.
+    pub name: String,
+    /// The analysis block.
+    pub origin: Span,
+    /// Its metrics.
+    pub metrics: Vec<AnalysisMetric>,
+}
+
+/// One metric of an AnalysisTemplate.
+#[derive(Debug)]
+pub struct AnalysisMetric {
+    /// Unique within the template.
+    pub name: String,
+    /// Go duration between measurements.
+    pub interval: Option<String>,
+    /// Number of measurements.
+    pub count: u32,
+    /// Failed measurements tolerated.
+    pub failure_limit: Option<u32>,
+    /// expr-lang condition that fails a measurement.
+    pub failure_condition: Option<String>,
+    /// Where the value comes from.
+    pub provider: Provider,
+}
+
+/// A metric provider.
+#[derive(Debug)]
+pub enum Provider {
+    /// A PromQL query.
+    Prometheus {
+        /// Base URL.
+        address: String,
+        /// The query.
+        query: String,
+    },
+    /// An HTTP GET that must answer 2xx.
+    Web {
+        /// Full URL.
+        url: String,
+    },
+}
+
+/// `autoscaling/v2` HorizontalPodAutoscaler on CPU.
+#[derive(Debug)]
+pub struct Autoscaler {
+    /// The `replicas` field.
+    pub origin: Span,
+    /// Lower bound.
+    pub min: u32,
+    /// Upper bound.
+    pub max: u32,
+    /// Target average utilization, percent.
+    pub cpu_percent: u32,
+}
+
+/// `policy/v1` PodDisruptionBudget allowing one pod down at a time.
+#[derive(Debug)]
+pub struct DisruptionBudget {
+    /// The `replicas` field.
+    pub origin: Span,
+}

@@ -1,0 +1,329 @@
+//! Loading modules: the files given to the compiler and every file they import, each read and parsed
+//! exactly once, through a [`Loader`] so that the library itself does no IO.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::source::{MAX_SOURCE_LEN, SourceId, SourceMap, Span};
+use crate::syntax::{self, ast};
+
+/// Reads project files. The CLI reads the disk under the project root; tests and fuzzing read memory.
+pub trait Loader {
+    /// The text of the file at `path`, a normalized project-relative path with `/` separators.
+    fn load(&self, path: &str) -> Result<String, LoadError>;
+}
+
+/// Why a file could not be loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LoadError {
+    /// No such file.
+    NotFound,
+    /// The path resolves (through a symbolic link) to somewhere outside the project root.
+    OutsideProject,
+    /// The bytes are not UTF-8; `text` is the lossy decoding and `valid_up_to` where the first bad byte is.
+    NotUtf8 {
+        /// The text with invalid sequences replaced.
+        text: String,
+        /// Byte offset of the first invalid sequence.
+        valid_up_to: usize,
+    },
+    /// Any other failure to read, with the system's words.
+    Io(String),
+}
+
+impl LoadError {
+    fn describe(&self) -> String {
+        match self {
+            LoadError::NotFound => "no such file".to_string(),
+            LoadError::OutsideProject => "it resolves to a place outside the project root".to_string(),
+            LoadError::NotUtf8 { .. } => "it is not UTF-8 text".to_string(),
+            LoadError::Io(reason) => reason.clone(),
+        }
+    }
+}
+
+/// Identifies a module; an index into [`Modules::modules`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct ModuleId(pub usize);
+
+/// One loaded file.
+#[derive(Debug)]
+pub struct Module {
+    /// Project-relative path.
+    pub path: String,
+    /// Its source.
+    pub source: SourceId,
+    /// Its syntax tree.
+    pub ast: ast::File,
+    /// The modules it imports, with the span of each `import`, in source order.
+    pub imports: Vec<(ModuleId, Span)>,
+}
+
+/// Every module of a compilation.
+#[derive(Debug, Default)]
+pub struct Modules {
+    /// In load order.
+    pub modules: Vec<Module>,
+    /// True when a file given to the compiler could not be read at all (an IO failure, not a mistake
+    /// in the sources).
+    pub unreadable_root: bool,
+}
+
+/// Loads the `roots` and, transitively, everything they import.
+pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diagnostics: &mut Diagnostics) -> Modules {
+    let mut state = LoadState {
+        loader,
+        sources,
+        diagnostics,
+        by_path: BTreeMap::new(),
+        modules: Modules::default(),
+        pending: VecDeque::new(),
+    };
+    for root in roots {
+        if state.by_path.contains_key(root) {
+            continue;
+        }
+        match state.loader.load(root) {
+            Ok(text) => {
+                state.add(root, text);
+            }
+            Err(LoadError::NotUtf8 { text, valid_up_to }) => state.add_not_utf8(root, text, valid_up_to),
+            Err(error) => {
+                state.modules.unreadable_root = true;
+                let source = state.sources.add(root.clone(), String::new());
+                state.diagnostics.push(
+                    Diagnostic::new(Code::E0203, Span::new(source, 0, 0), format!("cannot read `{root}`"))
+                        .label(error.describe()),
+                );
+            }
+        }
+    }
+    // Imports are followed breadth first from a queue, not by recursion, so that a long chain of
+    // imports cannot exhaust the stack.
+    while let Some((id, specs)) = state.pending.pop_front() {
+        let importer = state
+            .modules
+            .modules
+            .get(id.0)
+            .map(|m| m.path.clone())
+            .unwrap_or_default();
+        let mut imports = Vec::new();
+        for (spec, span) in specs {
+            if let Some(imported) = state.import(&importer, &spec, span) {
+                imports.push((imported, span));
+            }
+        }
+        if let Some(module) = state.modules.modules.get_mut(id.0) {
+            module.imports = imports;
+        }
+    }
+    state.modules
+}
+
+struct LoadState<'a> {
+    loader: &'a dyn Loader,
+    sources: &'a mut SourceMap,
+    diagnostics: &'a mut Diagnostics,
+    by_path: BTreeMap<String, Option<ModuleId>>,
+    modules: Modules,
+    pending: VecDeque<(ModuleId, Vec<(String, Span)>)>,
+}
+
+impl LoadState<'_> {
+    /// Parses a loaded file and queues its imports. Returns its id.
+    fn add(&mut self, path: &str, text: String) -> ModuleId {
+        let text = if text.len() > MAX_SOURCE_LEN {
+            String::new()
+        } else {
+            text
+        };
+        let source = self.sources.add(path, text);
+        let ast = syntax::parse(source, self.sources.file(source).text(), self.diagnostics);
+        let id = ModuleId(self.modules.modules.len());
+        self.by_path.insert(path.to_string(), Some(id));
+        let import_specs: Vec<(String, Span)> = ast
+            .items
+            .iter()
+            .filter_map(|item| match item {
+                ast::Item::Import(import) => Some((import, import.path.as_plain())),
+                _ => None,
+            })
+            .filter_map(|(import, spec)| match spec {
+                Some(spec) => Some((spec, import.path.span)),
+                None => {
+                    self.diagnostics.push(
+                        Diagnostic::new(Code::E0203, import.path.span, "an import path cannot contain `${...}`")
+                            .label("the path must be known before anything is evaluated")
+                            .help("write the path literally, e.g. `import \"./platform\"`"),
+                    );
+                    None
+                }
+            })
+            .collect();
+        self.modules.modules.push(Module {
+            path: path.to_string(),
+            source,
+            ast,
+            imports: Vec::new(),
+        });
+        self.pending.push_back((id, import_specs));
+        id
+    }
+
+    fn add_not_utf8(&mut self, path: &str, text: String, valid_up_to: usize) {
+        let source = self.sources.add(path, text);
+        self.by_path.insert(path.to_string(), None);
+        let start = valid_up_to as u32;
+        let width = self
+            .sources
+            .file(source)
+            .text()
+            .get(valid_up_to..)
+            .and_then(|r| r.chars().next())
+            .map_or(0, char::len_utf8);
+        self.diagnostics.push(
+            Diagnostic::new(
+                Code::E0107,
+                Span::new(source, start, start + width as u32),
+                "this file is not valid UTF-8",
+            )
+            .label("invalid byte sequence here")
+            .help("save the file as UTF-8"),
+        );
+    }
+
+    /// Resolves and loads one import; `None` when it fails (after reporting why).
+    fn import(&mut self, importer: &str, spec: &str, span: Span) -> Option<ModuleId> {
+        let path = match resolve_import_path(importer, spec) {
+            Ok(path) => path,
+            Err(diagnostic) => {
+                self.diagnostics.push(diagnostic(span));
+                return None;
+            }
+        };
+        if let Some(known) = self.by_path.get(&path) {
+            return *known;
+        }
+        match self.loader.load(&path) {
+            Ok(text) => Some(self.add(&path, text)),
+            Err(LoadError::NotUtf8 { text, valid_up_to }) => {
+                self.add_not_utf8(&path, text, valid_up_to);
+                None
+            }
+            Err(LoadError::OutsideProject) => {
+                self.by_path.insert(path.clone(), None);
+                self.diagnostics.push(
+                    outside_project(span, spec)
+                        .note(format!("`{path}` is a symbolic link that leads out of the project")),
+                );
+                None
+            }
+            Err(error) => {
+                self.by_path.insert(path.clone(), None);
+                self.diagnostics.push(
+                    Diagnostic::new(Code::E0203, span, format!("cannot import `{spec}`"))
+                        .label(format!("`{path}`: {}", error.describe()))
+                        .help("import paths are relative to the importing file, and `.ship` is added when left out"),
+                );
+                None
+            }
+        }
+    }
+}
+
+type PendingDiagnostic = Box<dyn FnOnce(Span) -> Diagnostic>;
+
+/// The project-relative path an import names, or the diagnostic (waiting for its span) that says why it
+/// names none.
+pub fn resolve_import_path(importer: &str, spec: &str) -> Result<String, PendingDiagnostic> {
+    if !(spec.starts_with("./") || spec.starts_with("../")) {
+        let spec = spec.to_string();
+        if spec.starts_with('/') {
+            return Err(Box::new(move |span| outside_project(span, &spec)));
+        }
+        return Err(Box::new(move |span| {
+            Diagnostic::new(Code::E0203, span, format!("cannot import `{spec}`"))
+                .label("not a path relative to this file")
+                .help(format!("start the path with `./` or `../`, e.g. `import \"./{spec}\"`"))
+        }));
+    }
+    let mut segments: Vec<&str> = importer.split('/').collect();
+    segments.pop();
+    for segment in spec.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                if segments.pop().is_none() {
+                    let spec = spec.to_string();
+                    return Err(Box::new(move |span| outside_project(span, &spec)));
+                }
+            }
+            other => segments.push(other),
+        }
+    }
+    let mut path = segments.join("/");
+    if !path.ends_with(".ship") {
+        path.push_str(".ship");
+    }
+    Ok(path)
+}
+
+fn outside_project(span: Span, spec: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0205, span, format!("the import `{spec}` leaves the project"))
+        .label("this path is outside the project root")
+        .help("imports must stay inside the project root; pass `--root` to shipc if the project is larger")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn import_paths_resolve_relative_to_the_importer() {
+        let cases = [
+            ("services/a.ship", "../platform", Some("platform.ship")),
+            ("services/a.ship", "./b", Some("services/b.ship")),
+            ("a.ship", "./lib/m.ship", Some("lib/m.ship")),
+            ("x/y/a.ship", "./../../z", Some("z.ship")),
+            ("a.ship", "../outside", None),
+            ("a.ship", "/etc/passwd", None),
+            ("a.ship", "std/slo", None),
+        ];
+        for (importer, spec, expected) in cases {
+            assert_eq!(
+                resolve_import_path(importer, spec).ok().as_deref(),
+                expected,
+                "{importer} {spec}"
+            );
+        }
+    }
+}
+
+/// A [`Loader`] over files held in memory, for tests, fuzzing and editors.
+#[derive(Clone, Debug, Default)]
+pub struct MemoryLoader {
+    files: BTreeMap<String, String>,
+}
+
+impl MemoryLoader {
+    /// An empty set of files.
+    pub fn new() -> MemoryLoader {
+        MemoryLoader::default()
+    }
+
+    /// Adds (or replaces) the file at a project-relative path.
+    pub fn insert(&mut self, path: impl Into<String>, text: impl Into<String>) {
+        self.files.insert(path.into(), text.into());
+    }
+
+    /// The paths of every file, sorted.
+    pub fn paths(&self) -> Vec<String> {
+        self.files.keys().cloned().collect()
+    }
+}
+
+impl Loader for MemoryLoader {
+    fn load(&self, path: &str) -> Result<String, LoadError> {
+        self.files.get(path).cloned().ok_or(LoadError::NotFound)
+    }
+}

@@ -1,0 +1,424 @@
+//! The syntax tree of one `.ship` file. Every node carries the [`Span`] it was parsed from.
+//!
+//! The tree is untyped: a `field` holds any [`Expr`], and the checker decides what each field accepts.
+//! That keeps the grammar small and lets errors speak about meaning ("expected a duration") instead
+//! of syntax.
+
+use crate::decimal::Decimal;
+use crate::source::{SourceId, Span};
+
+/// A parsed file: its declarations in source order.
+#[derive(Debug)]
+pub struct File {
+    /// The file these declarations come from.
+    pub source: SourceId,
+    /// Declarations that parsed; a declaration with a syntax error is left out.
+    pub items: Vec<Item>,
+}
+
+/// A top-level declaration.
+#[derive(Debug)]
+pub enum Item {
+    /// `import "./platform"`
+    Import(Import),
+    /// `platform { ... }`
+    Platform(Platform),
+    /// `service name { ... }`
+    Service(Service),
+    /// `metric name(...) : unit = provider "..."`
+    Metric(Metric),
+}
+
+/// An identifier with its span.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ident {
+    /// The text.
+    pub name: String,
+    /// Where it was written.
+    pub span: Span,
+}
+
+/// `import "path"`
+#[derive(Debug)]
+pub struct Import {
+    /// The module path as written.
+    pub path: StrLit,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `platform { field* }`
+#[derive(Debug)]
+pub struct Platform {
+    /// The `platform` keyword, used to point at the declaration.
+    pub keyword: Span,
+    /// Its settings.
+    pub fields: Vec<Field>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `service name { field* release* }`
+#[derive(Debug)]
+pub struct Service {
+    /// The service name; Kubernetes object names derive from it.
+    pub name: Ident,
+    /// Its settings.
+    pub fields: Vec<Field>,
+    /// Its `release` blocks (more than one is an error the checker reports).
+    pub releases: Vec<Release>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `release strategy { field* before_promotion? after_promotion? }`
+#[derive(Debug)]
+pub struct Release {
+    /// The `release` keyword.
+    pub keyword: Span,
+    /// `blue_green`.
+    pub strategy: Ident,
+    /// Its settings.
+    pub fields: Vec<Field>,
+    /// `before_promotion` / `after_promotion` blocks, in source order.
+    pub analyses: Vec<AnalysisBlock>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// When an analysis block runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    /// Against the preview, before promotion.
+    BeforePromotion,
+    /// Against the active Service, after promotion.
+    AfterPromotion,
+}
+
+impl Phase {
+    /// The keyword that opens the block.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            Phase::BeforePromotion => "before_promotion",
+            Phase::AfterPromotion => "after_promotion",
+        }
+    }
+}
+
+/// `before_promotion { ... }` or `after_promotion { ... }`
+#[derive(Debug)]
+pub struct AnalysisBlock {
+    /// Which one.
+    pub phase: Phase,
+    /// The keyword.
+    pub keyword: Span,
+    /// Checks, in source order.
+    pub checks: Vec<Check>,
+    /// Rollback rules, in source order.
+    pub rollbacks: Vec<Rollback>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `check name = call`
+#[derive(Debug)]
+pub struct Check {
+    /// The check's name; it names the analysis metric.
+    pub name: Ident,
+    /// What to probe, e.g. `http_get("/healthz")`.
+    pub probe: Call,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `rollback when condition (every .., samples .., tolerate ..)?`
+#[derive(Debug)]
+pub struct Rollback {
+    /// The `rollback` keyword.
+    pub keyword: Span,
+    /// When to roll back.
+    pub condition: Condition,
+    /// `every`, `samples`, `tolerate`, in source order.
+    pub options: Vec<MeasureOption>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// One of `every 1m`, `samples 5`, `tolerate 1`.
+#[derive(Debug)]
+pub struct MeasureOption {
+    /// The option keyword.
+    pub key: Ident,
+    /// Its value.
+    pub value: Expr,
+}
+
+/// A rollback condition.
+#[derive(Debug)]
+pub enum Condition {
+    /// `a or b`
+    Or(Box<Condition>, Box<Condition>, Span),
+    /// `a and b`; the span is the `and` keyword.
+    And(Box<Condition>, Box<Condition>, Span),
+    /// `metric(args) > threshold`
+    Compare(Comparison),
+}
+
+/// `metric(args) op threshold`
+#[derive(Debug)]
+pub struct Comparison {
+    /// The metric call.
+    pub metric: Call,
+    /// The operator.
+    pub op: CompareOp,
+    /// Where the operator is.
+    pub op_span: Span,
+    /// The threshold.
+    pub threshold: Expr,
+    /// The whole comparison.
+    pub span: Span,
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CompareOp {
+    /// `>`
+    Greater,
+    /// `>=`
+    GreaterEqual,
+    /// `<`
+    Less,
+    /// `<=`
+    LessEqual,
+}
+
+impl CompareOp {
+    /// The operator as written (also valid expr-lang).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CompareOp::Greater => ">",
+            CompareOp::GreaterEqual => ">=",
+            CompareOp::Less => "<",
+            CompareOp::LessEqual => "<=",
+        }
+    }
+}
+
+impl Condition {
+    /// The span of the whole condition.
+    pub fn span(&self) -> Span {
+        match self {
+            Condition::Or(left, right, _) | Condition::And(left, right, _) => left.span().to(right.span()),
+            Condition::Compare(comparison) => comparison.span,
+        }
+    }
+}
+
+/// `metric name(params) : unit = provider "query"`
+#[derive(Debug)]
+pub struct Metric {
+    /// Its name.
+    pub name: Ident,
+    /// Its parameters.
+    pub params: Vec<Param>,
+    /// `ratio`, `seconds` or `count`.
+    pub unit: Ident,
+    /// `prometheus`.
+    pub provider: Ident,
+    /// The query, with `${param}` interpolations.
+    pub query: StrLit,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `name: type (= default)?`
+#[derive(Debug)]
+pub struct Param {
+    /// Its name.
+    pub name: Ident,
+    /// Its type name.
+    pub type_name: Ident,
+    /// The default value.
+    pub default: Option<Expr>,
+    /// The whole parameter.
+    pub span: Span,
+}
+
+/// `name = value`
+#[derive(Debug)]
+pub struct Field {
+    /// The setting's name.
+    pub name: Ident,
+    /// Its value.
+    pub value: Expr,
+    /// The whole field.
+    pub span: Span,
+}
+
+/// A value.
+#[derive(Debug)]
+pub struct Expr {
+    /// What kind of value.
+    pub kind: ExprKind,
+    /// Where.
+    pub span: Span,
+}
+
+/// The kinds of value.
+#[derive(Debug)]
+pub enum ExprKind {
+    /// `"text"` or `"""text"""`.
+    Str(StrLit),
+    /// `42`, `0.99`.
+    Number(Decimal),
+    /// A number with units: `30s`, `1h30m`, `250m`, `512Mi`, `70%`.
+    Quantity(Quantity),
+    /// `true` / `false`.
+    Bool(bool),
+    /// A name or dotted path: `manual`, `checkout`, `platform.registry`.
+    Path(Vec<Ident>),
+    /// `f(args)`.
+    Call(Call),
+    /// `{ key: value, ... }`.
+    Object(Vec<Entry>),
+    /// `[a, b]`.
+    List(Vec<Expr>),
+    /// `low..high`.
+    Range(Box<Expr>, Box<Expr>),
+}
+
+/// A number with one or more unit suffixes.
+#[derive(Debug)]
+pub struct Quantity {
+    /// `(number, unit)` in order: `1h30m` is `[(1, "h"), (30, "m")]`.
+    pub parts: Vec<(Decimal, String)>,
+}
+
+/// `name(args)`
+#[derive(Debug)]
+pub struct Call {
+    /// The function or metric, possibly qualified.
+    pub callee: Vec<Ident>,
+    /// Arguments in order.
+    pub args: Vec<Arg>,
+    /// The whole call.
+    pub span: Span,
+}
+
+impl Call {
+    /// The callee as written, e.g. `http_get`.
+    pub fn callee_name(&self) -> String {
+        join_path(&self.callee)
+    }
+
+    /// The span of the callee name.
+    pub fn callee_span(&self) -> Span {
+        match (self.callee.first(), self.callee.last()) {
+            (Some(first), Some(last)) => first.span.to(last.span),
+            _ => self.span,
+        }
+    }
+}
+
+/// Joins a dotted path back into text.
+pub fn join_path(path: &[Ident]) -> String {
+    path.iter()
+        .map(|ident| ident.name.as_str())
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// One argument: positional, or `name: value`.
+#[derive(Debug)]
+pub struct Arg {
+    /// The name, for a named argument.
+    pub name: Option<Ident>,
+    /// The value.
+    pub value: Expr,
+    /// The whole argument.
+    pub span: Span,
+}
+
+/// `key: value` in an object.
+#[derive(Debug)]
+pub struct Entry {
+    /// The key.
+    pub key: Ident,
+    /// The value.
+    pub value: Expr,
+}
+
+/// A string literal, decoded, split into text and `${...}` interpolations.
+#[derive(Debug)]
+pub struct StrLit {
+    /// The pieces, in order.
+    pub parts: Vec<StrPart>,
+    /// The whole literal, quotes included.
+    pub span: Span,
+}
+
+impl StrLit {
+    /// The text when the literal has no interpolation.
+    pub fn as_plain(&self) -> Option<String> {
+        let mut text = String::new();
+        for part in &self.parts {
+            match part {
+                StrPart::Text(piece) => text.push_str(&piece.text),
+                StrPart::Interpolation(_) => return None,
+            }
+        }
+        Some(text)
+    }
+
+    /// The interpolations, in order.
+    pub fn interpolations(&self) -> impl Iterator<Item = &Interpolation> {
+        self.parts.iter().filter_map(|part| match part {
+            StrPart::Interpolation(interpolation) => Some(interpolation),
+            StrPart::Text(_) => None,
+        })
+    }
+}
+
+/// A piece of a string literal.
+#[derive(Debug)]
+pub enum StrPart {
+    /// Literal text.
+    Text(TextPiece),
+    /// `${a.b}`.
+    Interpolation(Interpolation),
+}
+
+/// Decoded literal text with a map back to the source, so a problem inside a string (a bad query
+/// character, say) can be pointed at exactly.
+#[derive(Debug)]
+pub struct TextPiece {
+    /// The decoded text.
+    pub text: String,
+    /// `(text offset, source offset)` at each point where the two stop advancing together (after an
+    /// escape or a removed indentation); sorted by text offset, the first at text offset 0.
+    pub anchors: Vec<(u32, u32)>,
+    /// The file.
+    pub source: SourceId,
+}
+
+impl TextPiece {
+    /// The source span of a byte range of [`TextPiece::text`].
+    pub fn span_of(&self, start: usize, end: usize) -> Span {
+        let at = |offset: usize| {
+            let offset = offset as u32;
+            let idx = self.anchors.partition_point(|(text_offset, _)| *text_offset <= offset);
+            let (text_offset, source_offset) = self.anchors.get(idx.saturating_sub(1)).copied().unwrap_or((0, 0));
+            source_offset + (offset - text_offset)
+        };
+        Span::new(self.source, at(start), at(end))
+    }
+}
+
+/// `${a.b}` inside a string.
+#[derive(Debug)]
+pub struct Interpolation {
+    /// The dotted name.
+    pub path: Vec<Ident>,
+    /// `${` to `}`.
+    pub span: Span,
+}

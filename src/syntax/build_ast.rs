@@ -1,0 +1,485 @@
+//! Pest pairs to AST nodes: the one place where pest spans become [`Span`]s.
+//!
+//! The grammar guarantees the shape of every pair, but the builder still never unwraps: a pair of an
+//! unexpected shape becomes an internal-error diagnostic ([`Malformed`]) instead of a panic.
+
+use pest::iterators::{Pair, Pairs};
+
+use super::ast::*;
+use super::grammar::Rule;
+use super::strings;
+use crate::decimal::Decimal;
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::source::{SourceId, Span};
+
+/// The tree did not have the shape the grammar promises; carries where.
+#[derive(Debug)]
+pub struct Malformed {
+    /// Where the builder noticed.
+    pub span: Span,
+    /// Which rule it was looking at.
+    pub rule: Rule,
+}
+
+impl Malformed {
+    /// The internal-error diagnostic for it.
+    pub fn into_diagnostic(self) -> Diagnostic {
+        Diagnostic::new(
+            Code::E0001,
+            self.span,
+            format!("internal error: unexpected syntax tree at {:?}", self.rule),
+        )
+        .help("this is a bug in shipc; please report it with the file that triggers it")
+    }
+}
+
+type Built<T> = Result<T, Malformed>;
+
+/// Builds AST nodes for one chunk that starts at byte `offset` of `source`.
+pub struct Builder<'d> {
+    source: SourceId,
+    offset: u32,
+    diagnostics: &'d mut Diagnostics,
+}
+
+impl<'d> Builder<'d> {
+    /// A builder for the chunk at `offset`.
+    pub fn new(source: SourceId, offset: usize, diagnostics: &'d mut Diagnostics) -> Builder<'d> {
+        Builder {
+            source,
+            offset: offset as u32,
+            diagnostics,
+        }
+    }
+
+    fn span(&self, pair: &Pair<'_, Rule>) -> Span {
+        let span = pair.as_span();
+        Span::new(
+            self.source,
+            self.offset + span.start() as u32,
+            self.offset + span.end() as u32,
+        )
+    }
+
+    fn malformed(&self, pair: &Pair<'_, Rule>) -> Malformed {
+        Malformed {
+            span: self.span(pair),
+            rule: pair.as_rule(),
+        }
+    }
+
+    /// The next inner pair, which must be `rule`.
+    fn expect<'i>(&self, parent: &Pair<'i, Rule>, pairs: &mut Pairs<'i, Rule>, rule: Rule) -> Built<Pair<'i, Rule>> {
+        match pairs.next() {
+            Some(pair) if pair.as_rule() == rule => Ok(pair),
+            Some(pair) => Err(self.malformed(&pair)),
+            None => Err(self.malformed(parent)),
+        }
+    }
+
+    /// The inner pairs with punctuation and keywords left out: only the pairs that carry content.
+    fn content<'i>(pair: &Pair<'i, Rule>) -> Pairs<'i, Rule> {
+        pair.clone().into_inner()
+    }
+
+    /// The declarations of a `file` pair.
+    pub fn file(&mut self, file: Pair<'_, Rule>) -> Built<Vec<Item>> {
+        let mut items = Vec::new();
+        for pair in file.into_inner() {
+            match pair.as_rule() {
+                Rule::import_decl => items.push(Item::Import(self.import(pair)?)),
+                Rule::platform_decl => items.push(Item::Platform(self.platform(pair)?)),
+                Rule::service_decl => items.push(Item::Service(self.service(pair)?)),
+                Rule::metric_decl => items.push(Item::Metric(self.metric(pair)?)),
+                Rule::EOI => {}
+                _ => return Err(self.malformed(&pair)),
+            }
+        }
+        Ok(items)
+    }
+
+    fn import(&mut self, pair: Pair<'_, Rule>) -> Built<Import> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        self.expect(&pair, &mut inner, Rule::kw_import)?;
+        let path = self.string(self.expect(&pair, &mut inner, Rule::string)?)?;
+        Ok(Import { path, span })
+    }
+
+    fn platform(&mut self, pair: Pair<'_, Rule>) -> Built<Platform> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let keyword = self.span(&self.expect(&pair, &mut inner, Rule::kw_platform)?);
+        let mut fields = Vec::new();
+        for child in inner {
+            match child.as_rule() {
+                Rule::field => fields.push(self.field(child)?),
+                Rule::lbrace | Rule::rbrace => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        Ok(Platform { keyword, fields, span })
+    }
+
+    fn service(&mut self, pair: Pair<'_, Rule>) -> Built<Service> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        self.expect(&pair, &mut inner, Rule::kw_service)?;
+        let name = self.ident(&self.expect(&pair, &mut inner, Rule::service_name)?);
+        let mut fields = Vec::new();
+        let mut releases = Vec::new();
+        for child in inner {
+            match child.as_rule() {
+                Rule::field => fields.push(self.field(child)?),
+                Rule::release_decl => releases.push(self.release(child)?),
+                Rule::lbrace | Rule::rbrace => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        Ok(Service {
+            name,
+            fields,
+            releases,
+            span,
+        })
+    }
+
+    fn release(&mut self, pair: Pair<'_, Rule>) -> Built<Release> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let keyword = self.span(&self.expect(&pair, &mut inner, Rule::kw_release)?);
+        let strategy = self.ident(&self.expect(&pair, &mut inner, Rule::strategy_name)?);
+        let mut fields = Vec::new();
+        let mut analyses = Vec::new();
+        for child in inner {
+            match child.as_rule() {
+                Rule::field => fields.push(self.field(child)?),
+                Rule::before_promotion => analyses.push(self.analysis(child, Phase::BeforePromotion)?),
+                Rule::after_promotion => analyses.push(self.analysis(child, Phase::AfterPromotion)?),
+                Rule::lbrace | Rule::rbrace => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        Ok(Release {
+            keyword,
+            strategy,
+            fields,
+            analyses,
+            span,
+        })
+    }
+
+    fn analysis(&mut self, pair: Pair<'_, Rule>, phase: Phase) -> Built<AnalysisBlock> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let keyword = match inner.next() {
+            Some(child) => self.span(&child),
+            None => return Err(self.malformed(&pair)),
+        };
+        let mut checks = Vec::new();
+        let mut rollbacks = Vec::new();
+        for child in inner {
+            match child.as_rule() {
+                Rule::check_decl => checks.push(self.check(child)?),
+                Rule::rollback_decl => rollbacks.push(self.rollback(child)?),
+                Rule::lbrace | Rule::rbrace => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        Ok(AnalysisBlock {
+            phase,
+            keyword,
+            checks,
+            rollbacks,
+            span,
+        })
+    }
+
+    fn check(&mut self, pair: Pair<'_, Rule>) -> Built<Check> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        self.expect(&pair, &mut inner, Rule::kw_check)?;
+        let name = self.ident(&self.expect(&pair, &mut inner, Rule::name)?);
+        self.expect(&pair, &mut inner, Rule::eq)?;
+        let probe = self.call(self.expect(&pair, &mut inner, Rule::call)?)?;
+        Ok(Check { name, probe, span })
+    }
+
+    fn rollback(&mut self, pair: Pair<'_, Rule>) -> Built<Rollback> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let keyword = self.span(&self.expect(&pair, &mut inner, Rule::kw_rollback)?);
+        self.expect(&pair, &mut inner, Rule::kw_when)?;
+        let condition = self.condition(self.expect(&pair, &mut inner, Rule::condition)?)?;
+        let mut options = Vec::new();
+        if let Some(measurement) = inner.next() {
+            for option in measurement.into_inner().filter(|p| p.as_rule() == Rule::measure_option) {
+                let mut parts = Self::content(&option);
+                let key = self.expect(&option, &mut parts, Rule::measure_key)?;
+                let value = self.value(self.expect(&option, &mut parts, Rule::value)?)?;
+                options.push(MeasureOption {
+                    key: self.ident(&key),
+                    value,
+                });
+            }
+        }
+        Ok(Rollback {
+            keyword,
+            condition,
+            options,
+            span,
+        })
+    }
+
+    /// `conjunction (or conjunction)*`, folded to the left.
+    fn condition(&mut self, pair: Pair<'_, Rule>) -> Built<Condition> {
+        let mut inner = Self::content(&pair);
+        let mut left = self.conjunction(self.expect(&pair, &mut inner, Rule::conjunction)?)?;
+        while let Some(op) = inner.next() {
+            let op_span = self.span(&op);
+            let right = self.conjunction(self.expect(&pair, &mut inner, Rule::conjunction)?)?;
+            left = Condition::Or(Box::new(left), Box::new(right), op_span);
+        }
+        Ok(left)
+    }
+
+    fn conjunction(&mut self, pair: Pair<'_, Rule>) -> Built<Condition> {
+        let mut operands = Vec::new();
+        let mut operators = Vec::new();
+        for child in Self::content(&pair) {
+            match child.as_rule() {
+                Rule::comparison => operands.push(Condition::Compare(self.comparison(child)?)),
+                Rule::condition => operands.push(self.condition(child)?),
+                Rule::kw_and => operators.push(self.span(&child)),
+                Rule::lparen | Rule::rparen => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        let mut operands = operands.into_iter();
+        let mut left = operands.next().ok_or_else(|| self.malformed(&pair))?;
+        for (right, op_span) in operands.zip(operators) {
+            left = Condition::And(Box::new(left), Box::new(right), op_span);
+        }
+        Ok(left)
+    }
+
+    fn comparison(&mut self, pair: Pair<'_, Rule>) -> Built<Comparison> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let metric = self.call(self.expect(&pair, &mut inner, Rule::call)?)?;
+        let op_pair = self.expect(&pair, &mut inner, Rule::comparison_op)?;
+        let op = match op_pair.as_str() {
+            ">" => CompareOp::Greater,
+            ">=" => CompareOp::GreaterEqual,
+            "<" => CompareOp::Less,
+            "<=" => CompareOp::LessEqual,
+            _ => return Err(self.malformed(&op_pair)),
+        };
+        let threshold = self.value(self.expect(&pair, &mut inner, Rule::value)?)?;
+        Ok(Comparison {
+            metric,
+            op,
+            op_span: self.span(&op_pair),
+            threshold,
+            span,
+        })
+    }
+
+    fn metric(&mut self, pair: Pair<'_, Rule>) -> Built<Metric> {
+        let span = self.span(&pair);
+        let mut name = None;
+        let mut params = Vec::new();
+        let mut unit = None;
+        let mut provider = None;
+        let mut query = None;
+        for child in Self::content(&pair) {
+            match child.as_rule() {
+                Rule::metric_name => name = Some(self.ident(&child)),
+                Rule::param => params.push(self.param(child)?),
+                Rule::unit_name => unit = Some(self.ident(&child)),
+                Rule::provider_name => provider = Some(self.ident(&child)),
+                Rule::string => query = Some(self.string(child)?),
+                _ => {}
+            }
+        }
+        match (name, unit, provider, query) {
+            (Some(name), Some(unit), Some(provider), Some(query)) => Ok(Metric {
+                name,
+                params,
+                unit,
+                provider,
+                query,
+                span,
+            }),
+            _ => Err(self.malformed(&pair)),
+        }
+    }
+
+    fn param(&mut self, pair: Pair<'_, Rule>) -> Built<Param> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let name = self.ident(&self.expect(&pair, &mut inner, Rule::param_name)?);
+        self.expect(&pair, &mut inner, Rule::colon)?;
+        let type_name = self.ident(&self.expect(&pair, &mut inner, Rule::type_name)?);
+        let default = match inner.find(|p| p.as_rule() == Rule::value) {
+            Some(value) => Some(self.value(value)?),
+            None => None,
+        };
+        Ok(Param {
+            name,
+            type_name,
+            default,
+            span,
+        })
+    }
+
+    fn field(&mut self, pair: Pair<'_, Rule>) -> Built<Field> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let name = self.ident(&self.expect(&pair, &mut inner, Rule::field_name)?);
+        self.expect(&pair, &mut inner, Rule::eq)?;
+        let value = self.value(self.expect(&pair, &mut inner, Rule::value)?)?;
+        Ok(Field { name, value, span })
+    }
+
+    /// `atom (.. atom)?`
+    fn value(&mut self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let low = match inner.next() {
+            Some(atom) => self.atom(atom)?,
+            None => return Err(self.malformed(&pair)),
+        };
+        if inner.next().is_none() {
+            return Ok(low);
+        }
+        let high = match inner.next().and_then(|end| end.into_inner().next()) {
+            Some(atom) => self.atom(atom)?,
+            None => return Err(self.malformed(&pair)),
+        };
+        Ok(Expr {
+            kind: ExprKind::Range(Box::new(low), Box::new(high)),
+            span,
+        })
+    }
+
+    fn atom(&mut self, pair: Pair<'_, Rule>) -> Built<Expr> {
+        let span = self.span(&pair);
+        let kind = match pair.as_rule() {
+            Rule::string => ExprKind::Str(self.string(pair)?),
+            Rule::number => ExprKind::Number(self.decimal(pair.as_str(), span)),
+            Rule::quantity => ExprKind::Quantity(self.quantity(pair.as_str(), span)),
+            Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
+            Rule::call => ExprKind::Call(self.call(pair)?),
+            Rule::object => ExprKind::Object(self.object(pair)?),
+            Rule::list => ExprKind::List(
+                Self::content(&pair)
+                    .filter(|p| p.as_rule() == Rule::value)
+                    .map(|p| self.value(p))
+                    .collect::<Built<_>>()?,
+            ),
+            Rule::path => ExprKind::Path(self.path(&pair)),
+            _ => return Err(self.malformed(&pair)),
+        };
+        Ok(Expr { kind, span })
+    }
+
+    fn object(&mut self, pair: Pair<'_, Rule>) -> Built<Vec<Entry>> {
+        let mut entries = Vec::new();
+        for entry in Self::content(&pair).filter(|p| p.as_rule() == Rule::entry) {
+            let mut inner = Self::content(&entry);
+            let key = self.ident(&self.expect(&entry, &mut inner, Rule::entry_key)?);
+            self.expect(&entry, &mut inner, Rule::colon)?;
+            let value = self.value(self.expect(&entry, &mut inner, Rule::value)?)?;
+            entries.push(Entry { key, value });
+        }
+        Ok(entries)
+    }
+
+    fn call(&mut self, pair: Pair<'_, Rule>) -> Built<Call> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let callee = self.path(&self.expect(&pair, &mut inner, Rule::path)?);
+        let mut args = Vec::new();
+        for argument in inner.filter(|p| p.as_rule() == Rule::argument) {
+            let arg_span = self.span(&argument);
+            let mut name = None;
+            let mut value = None;
+            for part in Self::content(&argument) {
+                match part.as_rule() {
+                    Rule::argument_name => name = Some(self.ident(&part)),
+                    Rule::value => value = Some(self.value(part)?),
+                    Rule::colon => {}
+                    _ => return Err(self.malformed(&part)),
+                }
+            }
+            let value = value.ok_or_else(|| self.malformed(&argument))?;
+            args.push(Arg {
+                name,
+                value,
+                span: arg_span,
+            });
+        }
+        Ok(Call { callee, args, span })
+    }
+
+    fn path(&self, pair: &Pair<'_, Rule>) -> Vec<Ident> {
+        Self::content(pair)
+            .filter(|p| p.as_rule() == Rule::name)
+            .map(|p| self.ident(&p))
+            .collect()
+    }
+
+    fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
+        Ident {
+            name: pair.as_str().to_string(),
+            span: self.span(pair),
+        }
+    }
+
+    fn string(&mut self, pair: Pair<'_, Rule>) -> Built<StrLit> {
+        let span = self.span(&pair);
+        Ok(strings::decode(
+            pair.as_str(),
+            span.start,
+            self.source,
+            self.diagnostics,
+        ))
+    }
+
+    fn decimal(&mut self, text: &str, span: Span) -> Decimal {
+        Decimal::parse(text).unwrap_or_else(|| {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0106,
+                    span,
+                    format!("the number `{text}` is too large or too precise"),
+                )
+                .label("does not fit")
+                .help("numbers have at most 30 digits, 18 of them after the decimal point"),
+            );
+            Decimal::ZERO
+        })
+    }
+
+    /// `1h30m` into `[(1, "h"), (30, "m")]`.
+    fn quantity(&mut self, text: &str, span: Span) -> Quantity {
+        let mut parts = Vec::new();
+        let mut rest = text;
+        while !rest.is_empty() {
+            let number_len = rest
+                .char_indices()
+                .find(|(idx, c)| !(c.is_ascii_digit() || *c == '.' || (*idx == 0 && *c == '-')))
+                .map_or(rest.len(), |(idx, _)| idx);
+            let (number, tail) = rest.split_at(number_len);
+            let unit_len = tail
+                .char_indices()
+                .find(|(_, c)| c.is_ascii_digit())
+                .map_or(tail.len(), |(idx, _)| idx);
+            let (unit, tail) = tail.split_at(unit_len);
+            parts.push((self.decimal(number, span), unit.to_string()));
+            rest = tail;
+        }
+        Quantity { parts }
+    }
+}

@@ -1,0 +1,1 @@
+//! The integration suite, built as one test binary.
