@@ -65,14 +65,6 @@ impl Decimal {
         (mantissa.abs() <= MAX_MANTISSA).then(|| Decimal { mantissa, ..self }.normalized())
     }
 
-    /// `self × other`, or `None` when the result does not fit.
-    pub fn checked_mul(self, other: Decimal) -> Option<Decimal> {
-        let mantissa = self.mantissa.checked_mul(other.mantissa)?;
-        let scale = self.scale + other.scale;
-        let result = Decimal { mantissa, scale }.normalized();
-        (result.scale <= 2 * MAX_SCALE && result.mantissa.abs() <= MAX_MANTISSA).then_some(result)
-    }
-
     /// `self + other`, or `None` on overflow.
     pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
         let scale = self.scale.max(other.scale);
@@ -195,7 +187,6 @@ mod tests {
             assert_eq!(d(text).shift_down(power).to_string(), expected);
         }
         assert_eq!(d("1.5").checked_mul_int(1024).unwrap().to_string(), "1536");
-        assert_eq!(d("0.25").checked_mul(d("4")).unwrap(), Decimal::from_int(1));
         assert_eq!(d("0.1").checked_add(d("0.2")).unwrap().to_string(), "0.3");
     }
 

@@ -33,22 +33,9 @@ impl Span {
         }
     }
 
-    /// The empty span at the start of `self`.
-    pub fn shrink_to_start(self) -> Span {
-        Span {
-            end: self.start,
-            ..self
-        }
-    }
-
-    /// Length in bytes.
-    pub fn len(self) -> u32 {
+    /// Width in bytes.
+    pub fn width(self) -> u32 {
         self.end.saturating_sub(self.start)
-    }
-
-    /// True for a zero-width span.
-    pub fn is_empty(self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -78,11 +65,6 @@ impl SourceFile {
     /// The full text.
     pub fn text(&self) -> &str {
         &self.text
-    }
-
-    /// The text a span covers; empty if the span does not fit this file.
-    pub fn slice(&self, span: Span) -> &str {
-        self.text.get(span.start as usize..span.end as usize).unwrap_or("")
     }
 
     /// Line and column of a byte offset. Offsets past the end map to the end of the file.
@@ -159,16 +141,6 @@ impl SourceMap {
             .iter()
             .enumerate()
             .map(|(idx, file)| (SourceId(idx as u32), file))
-    }
-
-    /// The id of the file with this project-relative path, if it was loaded.
-    pub fn find(&self, path: &str) -> Option<SourceId> {
-        self.files().find(|(_, file)| file.path == path).map(|(id, _)| id)
-    }
-
-    /// The text a span covers.
-    pub fn slice(&self, span: Span) -> &str {
-        self.file(span.source).slice(span)
     }
 
     /// Path, line and column of the start of a span.

@@ -1,6 +1,8 @@
 //! Binding the arguments of a call to parameters, for built-in calls (`http_get`, `secret`, `cpu`,
 //! `auto`) and metric calls alike.
 
+use std::collections::BTreeMap;
+
 use super::Checker;
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::syntax::ast::{Call, Expr};
@@ -25,6 +27,7 @@ impl Checker<'_> {
         callee: &str,
     ) -> Option<Vec<Option<&'e Expr>>> {
         let mut bound: Vec<Option<&'e Expr>> = vec![None; params.len()];
+        let positions: BTreeMap<&str, usize> = params.iter().enumerate().map(|(idx, p)| (p.name, idx)).collect();
         let mut ok = true;
         let mut n_positional = 0;
         for arg in &call.args {
@@ -46,8 +49,8 @@ impl Checker<'_> {
                     }
                     n_positional - 1
                 }
-                Some(name) => match params.iter().position(|p| p.name == name.name) {
-                    Some(idx) => idx,
+                Some(name) => match positions.get(name.name.as_str()) {
+                    Some(idx) => *idx,
                     None => {
                         let help = suggest::help_for(&name.name, params.iter().map(|p| p.name))
                             .unwrap_or_else(|| signature_help(callee, params));

@@ -10,6 +10,7 @@ use super::Checker;
 use super::metrics::ArgValue;
 use super::model::{MetricRule, Predicate};
 use super::units::{self, Duration, MetricUnit, ThresholdError};
+use super::values::FirstSeen;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::names::{MetricId, ModuleId};
 use crate::source::Span;
@@ -114,19 +115,13 @@ impl Checker<'_> {
         let mut samples = None;
         let mut tolerate = None;
         let mut ok = true;
-        let mut seen: Vec<(&str, Span)> = Vec::new();
+        let mut seen = FirstSeen::default();
         for option in &rule.options {
             let key = option.key.name.as_str();
-            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-                self.report(
-                    Diagnostic::new(Code::E0209, option.key.span, format!("`{key}` is given twice"))
-                        .label("given again here")
-                        .secondary(*first, "first given here"),
-                );
+            if self.is_repeat(&mut seen, &option.key) {
                 ok = false;
                 continue;
             }
-            seen.push((key, option.key.span));
             let value = &option.value;
             match key {
                 "every" => match self.duration(value, "`every`") {
@@ -254,10 +249,7 @@ impl Checker<'_> {
             ThresholdError::WrongUnit { found, help } => Diagnostic::new(
                 Code::E0502,
                 threshold.span,
-                format!(
-                    "`{name}` is measured in {} and cannot be compared with {found}",
-                    unit_words(unit)
-                ),
+                format!("`{name}` {} and cannot be compared with {found}", unit_words(unit)),
             )
             .label(found)
             .secondary(unit_span, format!("`{name}` is declared as `{}` here", unit.name()))
@@ -265,10 +257,7 @@ impl Checker<'_> {
             ThresholdError::MissingUnit(suggestion) => Diagnostic::new(
                 Code::E0301,
                 threshold.span,
-                format!(
-                    "`{name}` is measured in {}, but `{literal}` has no unit",
-                    unit_words(unit)
-                ),
+                format!("`{name}` {}, but `{literal}` has no unit", unit_words(unit)),
             )
             .label("this number has no unit")
             .secondary(unit_span, format!("`{name}` is declared as `{}` here", unit.name()))
@@ -289,11 +278,12 @@ impl Checker<'_> {
     }
 }
 
+/// What a metric is, as the predicate of a sentence about it.
 fn unit_words(unit: MetricUnit) -> &'static str {
     match unit {
-        MetricUnit::Ratio => "a ratio",
-        MetricUnit::Seconds => "seconds",
-        MetricUnit::Count => "a count",
+        MetricUnit::Ratio => "is a ratio",
+        MetricUnit::Seconds => "is measured in seconds",
+        MetricUnit::Count => "is a count",
     }
 }
 

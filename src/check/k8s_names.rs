@@ -166,8 +166,11 @@ pub fn image_problem(image: &str) -> Option<String> {
     if image.is_empty() {
         return Some("it is empty".into());
     }
-    if let Some(bad) = image.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Some(format!("it contains {:?}", bad));
+    if image.contains(char::is_whitespace) {
+        return Some("it contains whitespace".into());
+    }
+    if image.contains(char::is_control) {
+        return Some("it contains a control character".into());
     }
     let (name_and_tag, digest) = match image.split_once('@') {
         Some((rest, digest)) => (rest, Some(digest)),

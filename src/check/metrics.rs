@@ -5,13 +5,15 @@
 //! renders the query with them; string values are escaped for a PromQL string, so that no argument can
 //! change the shape of the query.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::Checker;
 use super::args::ParamSpec;
 use super::units::{Duration, MetricUnit};
+use super::values::FirstSeen;
 use crate::decimal::Decimal;
 use crate::diagnostics::{Code, Diagnostic, suggest};
-use crate::names::ModuleId;
-use crate::names::{MetricId, Symbol};
+use crate::names::{MetricId, ModuleId, Symbol};
 use crate::source::Span;
 use crate::syntax::ast::{self, Call, Expr, ExprKind, StrPart};
 
@@ -140,8 +142,9 @@ impl Checker<'_> {
 
     fn params(&mut self, params: &[ast::Param]) -> Vec<ParamSig> {
         let mut checked: Vec<ParamSig> = Vec::new();
-        for (idx, param) in params.iter().enumerate() {
-            if let Some(first) = params.iter().take(idx).find(|p| p.name.name == param.name.name) {
+        let mut seen = FirstSeen::default();
+        for param in params {
+            if let Some(first) = seen.repeat_of(&param.name.name, param.name.span) {
                 self.report(
                     Diagnostic::new(
                         Code::E0202,
@@ -149,7 +152,7 @@ impl Checker<'_> {
                         format!("the parameter `{}` is declared twice", param.name.name),
                     )
                     .label("declared again here")
-                    .secondary(first.name.span, "first declared here"),
+                    .secondary(first, "first declared here"),
                 );
                 continue;
             }
@@ -211,17 +214,24 @@ impl Checker<'_> {
                 .label("nothing to measure"),
             );
         }
+        let checked: BTreeMap<&str, &ParamSig> = params.iter().map(|p| (p.name.as_str(), p)).collect();
+        let declared: BTreeSet<&str> = decl.params.iter().map(|p| p.name.name.as_str()).collect();
         for interpolation in decl.query.interpolations() {
             let Some(first) = interpolation.path.first() else {
                 continue;
             };
-            let Some(param) = params.iter().find(|p| p.name == first.name) else {
+            let Some(param) = checked.get(first.name.as_str()) else {
                 // A parameter that failed its own check is not reported again here.
-                if decl.params.iter().any(|p| p.name.name == first.name) {
+                if declared.contains(first.name.as_str()) {
                     continue;
                 }
-                let help = suggest::help_for(&first.name, params.iter().map(|p| p.name.as_str()))
-                    .unwrap_or_else(|| format!("declare it, e.g. `metric {}({}: string)`", decl.name.name, first.name));
+                let help =
+                    suggest::help_for(&first.name, params.iter().map(|p| p.name.as_str())).unwrap_or_else(|| {
+                        format!(
+                            "declare it among the parameters of `{}`, e.g. `{}: string`",
+                            decl.name.name, first.name
+                        )
+                    });
                 self.report(
                     Diagnostic::new(
                         Code::E0211,
@@ -386,13 +396,19 @@ impl Checker<'_> {
     pub(super) fn render_query(&self, id: MetricId, args: &[ArgValue]) -> Option<String> {
         let decl = &self.program.metric(id)?.decl;
         let signature = self.metrics.get(id.0)?.as_ref()?;
+        let positions: BTreeMap<&str, usize> = signature
+            .params
+            .iter()
+            .enumerate()
+            .map(|(idx, p)| (p.name.as_str(), idx))
+            .collect();
         let mut query = String::new();
         for part in &decl.query.parts {
             match part {
                 StrPart::Text(piece) => query.push_str(&piece.text),
                 StrPart::Interpolation(interpolation) => {
                     let first = interpolation.path.first()?;
-                    let idx = signature.params.iter().position(|p| p.name == first.name)?;
+                    let idx = *positions.get(first.name.as_str())?;
                     let field = interpolation.path.get(1).map(|f| f.name.as_str());
                     query.push_str(&interpolate(args.get(idx)?, field)?);
                 }

@@ -6,7 +6,7 @@ use super::args::ParamSpec;
 use super::conditions::RuleContext;
 use super::model::{Analysis, BlueGreen, HttpCheck, Promotion};
 use super::units::Duration;
-use super::values::FieldSet;
+use super::values::{FieldSet, FirstSeen};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::names::ModuleId;
 use crate::source::Span;
@@ -202,8 +202,9 @@ impl Checker<'_> {
             ..Analysis::default()
         };
         let mut ok = true;
-        for (idx, check) in block.checks.iter().enumerate() {
-            if let Some(first) = block.checks.iter().take(idx).find(|c| c.name.name == check.name.name) {
+        let mut seen = FirstSeen::default();
+        for check in &block.checks {
+            if let Some(first) = seen.repeat_of(&check.name.name, check.name.span) {
                 self.report(
                     Diagnostic::new(
                         Code::E0202,
@@ -211,7 +212,7 @@ impl Checker<'_> {
                         format!("the check `{}` is defined twice", check.name.name),
                     )
                     .label("defined again here")
-                    .secondary(first.name.span, "first defined here")
+                    .secondary(first, "first defined here")
                     .help("give each check its own name"),
                 );
                 ok = false;

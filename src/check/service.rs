@@ -3,11 +3,10 @@
 use super::args::ParamSpec;
 use super::model::{self, Bounds, EnvValue, EnvVar, HttpProbe, Replicas, Resources};
 use super::platform::Platform;
-use super::values::FieldSet;
+use super::values::{FieldSet, FirstSeen};
 use super::{Checker, k8s_names, policy};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::names::ServiceId;
-use crate::source::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, StrLit, StrPart};
 
 const SERVICE_FIELDS: &[&str] = &[
@@ -318,22 +317,12 @@ impl Checker<'_> {
         };
         let mut resources = Resources::default();
         let mut ok = true;
-        let mut seen: Vec<&ast::Ident> = Vec::new();
+        let mut seen = FirstSeen::default();
         for entry in entries {
-            if let Some(first) = seen.iter().find(|k| k.name == entry.key.name) {
-                self.report(
-                    Diagnostic::new(
-                        Code::E0209,
-                        entry.key.span,
-                        format!("`{}` is set twice", entry.key.name),
-                    )
-                    .label("set again here")
-                    .secondary(first.span, "first set here"),
-                );
+            if self.is_repeat(&mut seen, &entry.key) {
                 ok = false;
                 continue;
             }
-            seen.push(&entry.key);
             match entry.key.name.as_str() {
                 "cpu" => match self.bounds(&entry.value, "`cpu`", Checker::cpu, |c| c.to_quantity()) {
                     Some(bounds) => resources.cpu = Some(bounds),
@@ -451,20 +440,15 @@ impl Checker<'_> {
         };
         let mut vars = Vec::new();
         let mut ok = true;
-        let mut seen: Vec<(&str, Span)> = Vec::new();
+        let mut seen = FirstSeen::default();
         for entry in entries {
             let name = entry.key.name.as_str();
-            if let Some((_, first)) = seen.iter().find(|(n, _)| *n == name) {
-                self.report(
-                    Diagnostic::new(Code::E0209, entry.key.span, format!("`{name}` is set twice"))
-                        .label("set again here")
-                        .secondary(*first, "first set here"),
-                );
+            if self.is_repeat(&mut seen, &entry.key) {
                 ok = false;
                 continue;
             }
-            seen.push((name, entry.key.span));
             let value = match &entry.value.kind {
+                ExprKind::Str(literal) if literal.malformed => None,
                 ExprKind::Str(literal) => self.render_with_platform(literal, platform).map(EnvValue::Literal),
                 ExprKind::Number(number) => Some(EnvValue::Literal(number.to_string())),
                 ExprKind::Bool(flag) => Some(EnvValue::Literal(flag.to_string())),

@@ -422,6 +422,7 @@ pub fn describe_kind(expr: &Expr) -> &'static str {
         ExprKind::Object(_) => "an object",
         ExprKind::List(_) => "a list",
         ExprKind::Range(..) => "a range",
+        ExprKind::Invalid => "an invalid literal",
     }
 }
 

@@ -2,13 +2,34 @@
 //! precise diagnostic (and returning `None`) when the value is not what the field takes.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 use std::ops::RangeInclusive;
 
 use super::Checker;
 use super::units::{self, Cpu, Duration, Memory, UnitError};
 use crate::decimal::Decimal;
 use crate::diagnostics::{Code, Diagnostic, suggest};
-use crate::syntax::ast::{Expr, ExprKind, Field, StrLit, StrPart};
+use crate::source::Span;
+use crate::syntax::ast::{Expr, ExprKind, Field, Ident, StrLit, StrPart};
+
+/// Where each name was first given, so that repeats are found in one pass.
+#[derive(Default)]
+pub struct FirstSeen<'a> {
+    spans: BTreeMap<&'a str, Span>,
+}
+
+impl<'a> FirstSeen<'a> {
+    /// `None` the first time `name` is seen; afterwards, where it was first seen.
+    pub fn repeat_of(&mut self, name: &'a str, span: Span) -> Option<Span> {
+        match self.spans.entry(name) {
+            Entry::Occupied(first) => Some(*first.get()),
+            Entry::Vacant(slot) => {
+                slot.insert(span);
+                None
+            }
+        }
+    }
+}
 
 /// The fields of one block, checked against the names the block takes.
 pub struct FieldSet<'a> {
@@ -19,6 +40,7 @@ impl<'a> FieldSet<'a> {
     /// Reports unknown and repeated fields; later lookups see the first of each name.
     pub fn new(checker: &mut Checker<'_>, fields: &'a [Field], allowed: &[&str], block: &str) -> FieldSet<'a> {
         let mut by_name: BTreeMap<&'a str, &'a Field> = BTreeMap::new();
+        let mut seen = FirstSeen::default();
         for field in fields {
             let name = field.name.name.as_str();
             if !allowed.contains(&name) {
@@ -31,13 +53,7 @@ impl<'a> FieldSet<'a> {
                 );
                 continue;
             }
-            if let Some(first) = by_name.get(name) {
-                checker.report(
-                    Diagnostic::new(Code::E0209, field.name.span, format!("`{name}` is set twice"))
-                        .label("set again here")
-                        .secondary(first.name.span, "first set here")
-                        .help("remove one of the two"),
-                );
+            if checker.is_repeat(&mut seen, &field.name) {
                 continue;
             }
             by_name.insert(name, field);
@@ -62,8 +78,26 @@ pub fn list_in_backticks(items: &[&str]) -> String {
 }
 
 impl Checker<'_> {
+    /// Reports `key` when `seen` already has it (a field, key or argument given twice); true for a
+    /// repeat, which the caller then skips.
+    pub fn is_repeat<'a>(&mut self, seen: &mut FirstSeen<'a>, key: &'a Ident) -> bool {
+        let Some(first) = seen.repeat_of(&key.name, key.span) else {
+            return false;
+        };
+        self.report(
+            Diagnostic::new(Code::E0209, key.span, format!("`{}` is set twice", key.name))
+                .label("set again here")
+                .secondary(first, "first set here")
+                .help("remove one of the two"),
+        );
+        true
+    }
+
     /// Reports that `expr` is not the `expected` kind of value for `what`.
     pub fn mismatch(&mut self, expr: &Expr, what: &str, expected: &str) {
+        if expr.is_invalid() {
+            return;
+        }
         self.report(
             Diagnostic::new(
                 Code::E0302,
@@ -76,6 +110,9 @@ impl Checker<'_> {
 
     /// Reports why `expr` is not the quantity `expected` for `what`.
     pub fn unit_error(&mut self, expr: &Expr, what: &str, expected: &str, error: UnitError) {
+        if expr.is_invalid() {
+            return;
+        }
         let literal = units::literal_text(expr).unwrap_or_default();
         let diagnostic = match error {
             UnitError::MissingUnit(suggestion) => Diagnostic::new(
@@ -158,10 +195,10 @@ impl Checker<'_> {
         }
     }
 
-    /// A string literal.
+    /// A string literal; `None` also for one whose decoding already reported an error.
     pub fn string<'e>(&mut self, expr: &'e Expr, what: &str) -> Option<&'e StrLit> {
         match &expr.kind {
-            ExprKind::Str(literal) => Some(literal),
+            ExprKind::Str(literal) => (!literal.malformed).then_some(literal),
             _ => {
                 self.mismatch(expr, what, "a string");
                 None

@@ -133,11 +133,6 @@ impl Diagnostics {
         self.count(Severity::Error)
     }
 
-    /// How many warnings were recorded.
-    pub fn warning_count(&self) -> usize {
-        self.count(Severity::Warning)
-    }
-
     fn count(&self, severity: Severity) -> usize {
         self.items
             .iter()

@@ -2,14 +2,24 @@
 
 /// The candidate closest to `name`, if any is close enough to be worth suggesting.
 ///
-/// An exact case-insensitive match wins; otherwise the smallest edit distance within a third of the
-/// name's length (at least 1), ties broken by sorted order. Nothing is suggested when nothing is close.
+/// An exact case-insensitive match wins; then the shortest candidate that the name is a prefix of, or
+/// that is a prefix of the name (`scale_down` for `scale_down_delay`, at least 4 characters); otherwise
+/// the smallest edit distance within a third of the name's length (at least 1), ties broken by sorted
+/// order. Nothing is suggested when nothing is close.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let mut sorted: Vec<&str> = candidates.into_iter().filter(|c| *c != name).collect();
     sorted.sort_unstable();
     sorted.dedup();
     if let Some(exact) = sorted.iter().find(|c| c.eq_ignore_ascii_case(name)) {
         return Some(exact);
+    }
+    let is_prefix = |a: &str, b: &str| a.chars().count() >= 4 && b.starts_with(a);
+    if let Some(extended) = sorted
+        .iter()
+        .filter(|c| is_prefix(name, c) || is_prefix(c, name))
+        .min_by_key(|c| c.len())
+    {
+        return Some(extended);
     }
     let limit = (name.chars().count() / 3).max(1);
     sorted
@@ -75,6 +85,13 @@ mod tests {
             ("abcdef", &["abcxyz", "abcdxy"], Some("abcdxy")),
             ("cat", &["bat", "hat"], Some("bat")),
             ("completely", &[], None),
+            (
+                "scale_down",
+                &["promote", "scale_down_delay", "preview_replicas"],
+                Some("scale_down_delay"),
+            ),
+            ("readiness_probe", &["readiness", "liveness"], Some("readiness")),
+            ("re", &["readiness", "replicas"], None),
         ];
         for (name, candidates, expected) in cases {
             assert_eq!(did_you_mean(name, candidates.iter().copied()), *expected, "{name}");

@@ -242,9 +242,15 @@ pub fn resolve_import_path(importer: &str, spec: &str) -> Result<String, Pending
             return Err(Box::new(move |span| outside_project(span, &spec)));
         }
         return Err(Box::new(move |span| {
-            Diagnostic::new(Code::E0203, span, format!("cannot import `{spec}`"))
-                .label("not a path relative to this file")
-                .help(format!("start the path with `./` or `../`, e.g. `import \"./{spec}\"`"))
+            let diagnostic = Diagnostic::new(Code::E0203, span, format!("cannot import `{spec}`"))
+                .label("not a path relative to this file");
+            if spec.starts_with("std/") {
+                diagnostic
+                    .help("declare what you need in a file of the project and import it, e.g. `import \"./metrics\"`")
+                    .note("shipc has no standard library modules yet")
+            } else {
+                diagnostic.help(format!("start the path with `./` or `../`, e.g. `import \"./{spec}\"`"))
+            }
         }));
     }
     let mut segments: Vec<&str> = importer.split('/').collect();

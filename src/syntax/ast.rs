@@ -285,6 +285,15 @@ pub enum ExprKind {
     List(Vec<Expr>),
     /// `low..high`.
     Range(Box<Expr>, Box<Expr>),
+    /// A literal that could not be read (its error is already reported); checks pass over it.
+    Invalid,
+}
+
+impl Expr {
+    /// True for a literal whose error was already reported, which no check should report again.
+    pub fn is_invalid(&self) -> bool {
+        matches!(self.kind, ExprKind::Invalid)
+    }
 }
 
 /// A number with one or more unit suffixes.
@@ -355,6 +364,8 @@ pub struct StrLit {
     pub parts: Vec<StrPart>,
     /// The whole literal, quotes included.
     pub span: Span,
+    /// A bad escape or interpolation was reported while decoding: later phases leave it alone.
+    pub malformed: bool,
 }
 
 impl StrLit {

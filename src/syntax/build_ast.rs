@@ -35,6 +35,9 @@ impl Malformed {
 
 type Built<T> = Result<T, Malformed>;
 
+/// The most comparisons one rollback condition may have.
+pub const MAX_CONDITION_TERMS: usize = 64;
+
 /// Builds AST nodes for one chunk that starts at byte `offset` of `source`.
 pub struct Builder<'d> {
     source: SourceId,
@@ -52,13 +55,16 @@ impl<'d> Builder<'d> {
         }
     }
 
+    /// The span of a pair, ending at its last token: pest counts the whitespace it skipped before a
+    /// trailing `?` or `*` that matched nothing as part of the rule, which would underline it too.
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
-        let span = pair.as_span();
-        Span::new(
-            self.source,
-            self.offset + span.start() as u32,
-            self.offset + span.end() as u32,
-        )
+        let start = pair.as_span().start();
+        let mut last = pair.clone();
+        while let Some(child) = last.clone().into_inner().last() {
+            last = child;
+        }
+        let end = last.as_span().end().max(start);
+        Span::new(self.source, self.offset + start as u32, self.offset + end as u32)
     }
 
     fn malformed(&self, pair: &Pair<'_, Rule>) -> Malformed {
@@ -181,7 +187,7 @@ impl<'d> Builder<'d> {
         for child in inner {
             match child.as_rule() {
                 Rule::check_decl => checks.push(self.check(child)?),
-                Rule::rollback_decl => rollbacks.push(self.rollback(child)?),
+                Rule::rollback_decl => rollbacks.extend(self.rollback(child)?),
                 Rule::lbrace | Rule::rbrace => {}
                 _ => return Err(self.malformed(&child)),
             }
@@ -205,12 +211,34 @@ impl<'d> Builder<'d> {
         Ok(Check { name, probe, span })
     }
 
-    fn rollback(&mut self, pair: Pair<'_, Rule>) -> Built<Rollback> {
+    /// A rollback rule; `None` (after reporting) when its condition is too long to be meant.
+    fn rollback(&mut self, pair: Pair<'_, Rule>) -> Built<Option<Rollback>> {
         let span = self.span(&pair);
         let mut inner = Self::content(&pair);
         let keyword = self.span(&self.expect(&pair, &mut inner, Rule::kw_rollback)?);
         self.expect(&pair, &mut inner, Rule::kw_when)?;
-        let condition = self.condition(self.expect(&pair, &mut inner, Rule::condition)?)?;
+        let condition_pair = self.expect(&pair, &mut inner, Rule::condition)?;
+        // The condition tree is as deep as it has terms; bounding the terms bounds the recursion of
+        // every later pass over it.
+        let n_terms = condition_pair
+            .clone()
+            .into_inner()
+            .flatten()
+            .filter(|p| p.as_rule() == Rule::comparison)
+            .count();
+        if n_terms > MAX_CONDITION_TERMS {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0104,
+                    self.span(&condition_pair),
+                    format!("this condition has {n_terms} comparisons"),
+                )
+                .label(format!("more than {MAX_CONDITION_TERMS}"))
+                .help("split it into several `rollback when` rules"),
+            );
+            return Ok(None);
+        }
+        let condition = self.condition(condition_pair)?;
         let mut options = Vec::new();
         if let Some(measurement) = inner.next() {
             for option in measurement.into_inner().filter(|p| p.as_rule() == Rule::measure_option) {
@@ -223,12 +251,12 @@ impl<'d> Builder<'d> {
                 });
             }
         }
-        Ok(Rollback {
+        Ok(Some(Rollback {
             keyword,
             condition,
             options,
             span,
-        })
+        }))
     }
 
     /// `conjunction (or conjunction)*`, folded to the left.
@@ -367,8 +395,12 @@ impl<'d> Builder<'d> {
         let span = self.span(&pair);
         let kind = match pair.as_rule() {
             Rule::string => ExprKind::Str(self.string(pair)?),
-            Rule::number => ExprKind::Number(self.decimal(pair.as_str(), span)),
-            Rule::quantity => ExprKind::Quantity(self.quantity(pair.as_str(), span)),
+            Rule::number => self
+                .decimal(pair.as_str(), span)
+                .map_or(ExprKind::Invalid, ExprKind::Number),
+            Rule::quantity => self
+                .quantity(pair.as_str(), span)
+                .map_or(ExprKind::Invalid, ExprKind::Quantity),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
             Rule::call => ExprKind::Call(self.call(pair)?),
             Rule::object => ExprKind::Object(self.object(pair)?),
@@ -447,8 +479,9 @@ impl<'d> Builder<'d> {
         ))
     }
 
-    fn decimal(&mut self, text: &str, span: Span) -> Decimal {
-        Decimal::parse(text).unwrap_or_else(|| {
+    fn decimal(&mut self, text: &str, span: Span) -> Option<Decimal> {
+        let decimal = Decimal::parse(text);
+        if decimal.is_none() {
             self.diagnostics.push(
                 Diagnostic::new(
                     Code::E0106,
@@ -458,12 +491,12 @@ impl<'d> Builder<'d> {
                 .label("does not fit")
                 .help("numbers have at most 30 digits, 18 of them after the decimal point"),
             );
-            Decimal::ZERO
-        })
+        }
+        decimal
     }
 
-    /// `1h30m` into `[(1, "h"), (30, "m")]`.
-    fn quantity(&mut self, text: &str, span: Span) -> Quantity {
+    /// `1h30m` into `[(1, "h"), (30, "m")]`; `None` (reported) when a number in it does not fit.
+    fn quantity(&mut self, text: &str, span: Span) -> Option<Quantity> {
         let mut parts = Vec::new();
         let mut rest = text;
         while !rest.is_empty() {
@@ -477,9 +510,9 @@ impl<'d> Builder<'d> {
                 .find(|(_, c)| c.is_ascii_digit())
                 .map_or(tail.len(), |(idx, _)| idx);
             let (unit, tail) = tail.split_at(unit_len);
-            parts.push((self.decimal(number, span), unit.to_string()));
+            parts.push((self.decimal(number, span)?, unit.to_string()));
             rest = tail;
         }
-        Quantity { parts }
+        Some(Quantity { parts })
     }
 }

@@ -26,6 +26,7 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         | Rule::params
         | Rule::condition_atom
         | Rule::atom
+        | Rule::numeric
         | Rule::decimal
         | Rule::unit_suffix
         | Rule::identifier
@@ -47,7 +48,7 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         Rule::comparison => "a comparison such as `error_rate(checkout) > 1%`",
         Rule::comparison_op => "a comparison operator (`>`, `>=`, `<` or `<=`)",
         Rule::value => "a value",
-        Rule::range_end => "a value after `..`",
+        Rule::range_end => "a number after `..`",
         Rule::call => "a call such as `http_get(\"/healthz\")`",
         Rule::argument => "an argument",
         Rule::object => "`{`",

@@ -16,7 +16,6 @@ use pest::Parser;
 
 use crate::diagnostics::Diagnostics;
 use crate::source::SourceId;
-pub use errors::rule_description;
 use grammar::{Rule, ShipParser};
 
 /// At most this many syntax errors are reported per file; the rest are summarised in one line.

@@ -13,6 +13,7 @@ use super::ast::{Ident, Interpolation, StrLit, StrPart, TextPiece};
 pub fn decode(raw: &str, start: u32, source: SourceId, diagnostics: &mut Diagnostics) -> StrLit {
     let span = Span::new(source, start, start + raw.len() as u32);
     let mut builder = PartsBuilder::new(source);
+    let errors_before = diagnostics.error_count();
     if let Some(content) = raw.strip_prefix("\"\"\"").and_then(|r| r.strip_suffix("\"\"\"")) {
         decode_triple(content, start + 3, &mut builder, diagnostics);
     } else {
@@ -22,6 +23,7 @@ pub fn decode(raw: &str, start: u32, source: SourceId, diagnostics: &mut Diagnos
     StrLit {
         parts: builder.finish(),
         span,
+        malformed: diagnostics.error_count() > errors_before,
     }
 }
 

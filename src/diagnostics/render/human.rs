@@ -2,7 +2,7 @@
 //!
 //! A [`Diagnostic`] is shown through a borrowed view that implements `miette::Diagnostic`: labels in the
 //! primary file are drawn under its source; labels in other files (a first definition in an imported
-//! file, say) and notes become related reports, so nothing is lost.
+//! file, say) become nested related reports, and notes are printed last, so nothing is lost.
 
 use std::fmt;
 
@@ -15,6 +15,9 @@ use super::RenderOptions;
 use crate::diagnostics::{Diagnostic, Label, Severity};
 use crate::source::{SourceFile, SourceMap};
 
+/// How many lines above the primary label a secondary label may be and still share its snippet.
+const NEARBY_LINES: u32 = 3;
+
 /// Renders every diagnostic, each followed by a blank line.
 pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, options: RenderOptions) -> String {
     let theme = if options.color {
@@ -25,10 +28,19 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, options: RenderOp
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(options.width)
         .with_links(false)
+        .with_show_related_as_nested(true)
+        .with_wrap_lines(false)
         .without_syntax_highlighting();
     let mut out = String::new();
     for diagnostic in diagnostics {
         let view = View::of(diagnostic, sources);
+        // Notes go in the footer, under the help, rather than as reports of their own.
+        let notes: Vec<String> = diagnostic.notes.iter().map(|note| format!("note: {note}")).collect();
+        let handler = if notes.is_empty() {
+            handler.clone()
+        } else {
+            handler.clone().with_footer(notes.join("\n"))
+        };
         if handler.render_report(&mut out, &view).is_err() {
             out.push_str(&fallback(diagnostic, sources));
         }
@@ -102,8 +114,13 @@ impl<'a> View<'a> {
         let home = diagnostic.primary.span.source;
         let mut labels = vec![labeled(&diagnostic.primary, true)];
         let mut related = Vec::new();
+        let home_file = sources.file(home);
+        let primary_line = home_file.line_col(diagnostic.primary.span.start).line;
         for label in &diagnostic.secondary {
-            if label.span.source == home {
+            // miette names a report after its first snippet, so a label well above the primary one
+            // is shown as a report of its own: the first location printed is always the problem's.
+            let far_above = home_file.line_col(label.span.start).line + NEARBY_LINES < primary_line;
+            if label.span.source == home && !far_above {
                 labels.push(labeled(label, false));
             } else {
                 related.push(View {
@@ -125,15 +142,6 @@ impl<'a> View<'a> {
                 });
             }
         }
-        related.extend(diagnostic.notes.iter().map(|note| View {
-            header: None,
-            message: format!("note: {note}"),
-            severity: miette::Severity::Advice,
-            file: None,
-            labels: Vec::new(),
-            help: None,
-            related: Vec::new(),
-        }));
         View {
             header: Some(format!(
                 "{}[{}]",
@@ -157,7 +165,7 @@ impl<'a> View<'a> {
 
 fn labeled(label: &Label, primary: bool) -> LabeledSpan {
     let text = (!label.message.is_empty()).then(|| label.message.clone());
-    let span = SourceSpan::new((label.span.start as usize).into(), label.span.len() as usize);
+    let span = SourceSpan::new((label.span.start as usize).into(), label.span.width() as usize);
     if primary {
         LabeledSpan::new_primary_with_span(text, span)
     } else {
