@@ -1,1 +1,0 @@
-//! The integration suite, built as one test binary.

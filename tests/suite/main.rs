@@ -1,0 +1,17 @@
+//! The integration suite, built as one test binary: UI (diagnostics) and build (YAML) snapshots, the
+//! examples, the command line, and a property test over mutated examples.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a test should fail loudly at the first surprise"
+)]
+
+mod build;
+mod cli;
+mod examples;
+mod mutation;
+mod support;
+mod ui;
