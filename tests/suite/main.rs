@@ -11,6 +11,7 @@
 
 mod build;
 mod cli;
+mod docs;
 mod examples;
 mod mutation;
 mod support;
