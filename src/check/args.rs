@@ -16,6 +16,18 @@ pub struct ParamSpec<'n> {
     pub required: bool,
 }
 
+impl<'n> ParamSpec<'n> {
+    /// A parameter every call must pass.
+    pub const fn required(name: &'n str) -> ParamSpec<'n> {
+        ParamSpec { name, required: true }
+    }
+
+    /// A parameter with a default.
+    pub const fn optional(name: &'n str) -> ParamSpec<'n> {
+        ParamSpec { name, required: false }
+    }
+}
+
 impl Checker<'_> {
     /// Matches `call`'s arguments to `params`: positional arguments fill parameters in order, named ones
     /// by name. Returns one entry per parameter (`None` where it was not passed), or `None` when the

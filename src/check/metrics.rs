@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::Checker;
 use super::args::ParamSpec;
 use super::units::{Duration, MetricUnit};
-use super::values::FirstSeen;
+use super::values::{FirstSeen, unknown_choice};
 use crate::decimal::Decimal;
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::names::{MetricId, ModuleId, Symbol};
@@ -106,31 +106,24 @@ impl Checker<'_> {
         let errors_before = self.error_count();
         let unit = MetricUnit::parse(&decl.unit.name);
         if unit.is_none() {
-            let names = MetricUnit::ALL.map(|(name, _)| name);
-            let help = suggest::help_for(&decl.unit.name, names)
-                .unwrap_or_else(|| "the units are `ratio`, `seconds` and `count`".into());
-            self.report(
-                Diagnostic::new(
-                    Code::E0306,
-                    decl.unit.span,
-                    format!("unknown metric unit `{}`", decl.unit.name),
-                )
-                .label("not a unit")
-                .help(help),
-            );
+            let units = MetricUnit::ALL.map(|(name, _)| name);
+            self.report(unknown_choice(
+                Code::E0306,
+                decl.unit.span,
+                &decl.unit.name,
+                "metric unit",
+                &units,
+            ));
         }
         if !PROVIDERS.contains(&decl.provider.name.as_str()) {
-            let help = suggest::help_for(&decl.provider.name, PROVIDERS.iter().copied())
-                .unwrap_or_else(|| "metrics are measured with `prometheus`".into());
-            self.report(
-                Diagnostic::new(
-                    Code::E0201,
-                    decl.provider.span,
-                    format!("unknown metric provider `{}`", decl.provider.name),
-                )
-                .label("not a provider")
-                .help(help),
-            );
+            let provider = &decl.provider;
+            self.report(unknown_choice(
+                Code::E0201,
+                provider.span,
+                &provider.name,
+                "metric provider",
+                PROVIDERS,
+            ));
         }
         let params = self.params(&decl.params);
         self.check_query(decl, &params);
@@ -157,19 +150,15 @@ impl Checker<'_> {
                 continue;
             }
             let Some(ty) = ParamType::parse(&param.type_name.name) else {
-                let names = ParamType::ALL.map(|(name, _)| name);
-                let help = suggest::help_for(&param.type_name.name, names).unwrap_or_else(|| {
-                    "the parameter types are `service`, `string`, `int`, `float` and `duration`".into()
-                });
-                self.report(
-                    Diagnostic::new(
-                        Code::E0201,
-                        param.type_name.span,
-                        format!("unknown type `{}`", param.type_name.name),
-                    )
-                    .label("not a parameter type")
-                    .help(help),
-                );
+                let types = ParamType::ALL.map(|(name, _)| name);
+                let type_name = &param.type_name;
+                self.report(unknown_choice(
+                    Code::E0201,
+                    type_name.span,
+                    &type_name.name,
+                    "parameter type",
+                    &types,
+                ));
                 continue;
             };
             let default = match (&param.default, ty) {
@@ -247,17 +236,13 @@ impl Checker<'_> {
             match (param.ty, fields.as_slice()) {
                 (ParamType::Service, [field]) if SERVICE_PARAM_FIELDS.contains(&field.name.as_str()) => {}
                 (ParamType::Service, [field, ..]) => {
-                    let help = suggest::help_for(&field.name, SERVICE_PARAM_FIELDS.iter().copied())
-                        .unwrap_or_else(|| "a service has `name` and `namespace`".into());
-                    self.report(
-                        Diagnostic::new(
-                            Code::E0211,
-                            field.span,
-                            format!("a service has no field `{}`", field.name),
-                        )
-                        .label("unknown field")
-                        .help(help),
-                    );
+                    self.report(unknown_choice(
+                        Code::E0211,
+                        field.span,
+                        &field.name,
+                        "service field",
+                        SERVICE_PARAM_FIELDS,
+                    ));
                 }
                 (ParamType::Service, []) => self.report(
                     Diagnostic::new(

@@ -6,15 +6,14 @@ use super::args::ParamSpec;
 use super::conditions::RuleContext;
 use super::model::{Analysis, BlueGreen, HttpCheck, Promotion};
 use super::units::Duration;
-use super::values::{FieldSet, FirstSeen};
-use crate::diagnostics::{Code, Diagnostic, suggest};
+use super::values::{FieldSet, FirstSeen, unknown_choice};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::names::ModuleId;
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind, Phase};
 
 const RELEASE_FIELDS: &[&str] = &["promote", "scale_down_delay", "preview_replicas"];
 const STRATEGIES: &[&str] = &["blue_green"];
-const CHECK_KINDS: &[&str] = &["http_get"];
 
 impl Checker<'_> {
     /// Checks the service's one `release` block.
@@ -45,16 +44,15 @@ impl Checker<'_> {
             }
         };
         if !STRATEGIES.contains(&release.strategy.name.as_str()) {
-            let help = suggest::help_for(&release.strategy.name, STRATEGIES.iter().copied())
-                .unwrap_or_else(|| "the release strategy is `blue_green`".into());
-            let mut diagnostic = Diagnostic::new(
+            let strategy = &release.strategy;
+            let mut diagnostic = unknown_choice(
                 Code::E0501,
-                release.strategy.span,
-                format!("unknown release strategy `{}`", release.strategy.name),
-            )
-            .label("not a strategy shipc compiles")
-            .help(help);
-            if release.strategy.name == "canary" {
+                strategy.span,
+                &strategy.name,
+                "release strategy",
+                STRATEGIES,
+            );
+            if strategy.name == "canary" {
                 diagnostic = diagnostic.note("canary releases are not available in this version of shipc");
             }
             self.report(diagnostic);
@@ -122,25 +120,18 @@ impl Checker<'_> {
                 "manual" => Some(Promotion::Manual),
                 "auto" => Some(Promotion::Auto { after: None }),
                 other => {
-                    let help =
-                        suggest::help_for(other, ["manual", "auto"]).unwrap_or_else(|| format!("write {expected}"));
-                    self.report(
-                        Diagnostic::new(Code::E0201, expr.span, format!("unknown promotion `{other}`"))
-                            .label(format!("expected {expected}"))
-                            .help(help),
-                    );
+                    self.report(unknown_choice(
+                        Code::E0201,
+                        expr.span,
+                        other,
+                        "promotion",
+                        &["manual", "auto"],
+                    ));
                     None
                 }
             },
             ExprKind::Call(call) if call.callee_name() == "auto" => {
-                let args = self.bind_args(
-                    call,
-                    &[ParamSpec {
-                        name: "after",
-                        required: true,
-                    }],
-                    "auto",
-                )?;
+                let args = self.bind_args(call, &[ParamSpec::required("after")], "auto")?;
                 let after = args.first().copied().flatten()?;
                 let delay = self.whole_seconds(after, "`after`")?;
                 Some(Promotion::Auto { after: Some(delay) })
@@ -235,31 +226,8 @@ impl Checker<'_> {
     /// `http_get(path, expect: 200)`.
     fn http_check(&mut self, check: &ast::Check) -> Option<HttpCheck> {
         let probe = &check.probe;
-        if !CHECK_KINDS.contains(&probe.callee_name().as_str()) {
-            let help = suggest::help_for(&probe.callee_name(), CHECK_KINDS.iter().copied())
-                .unwrap_or_else(|| "checks are written `http_get(\"/path\")`".into());
-            self.report(
-                Diagnostic::new(
-                    Code::E0201,
-                    probe.callee_span(),
-                    format!("unknown check `{}`", probe.callee_name()),
-                )
-                .label("not a kind of check")
-                .help(help),
-            );
-            return None;
-        }
-        let params = [
-            ParamSpec {
-                name: "path",
-                required: true,
-            },
-            ParamSpec {
-                name: "expect",
-                required: false,
-            },
-        ];
-        let args = self.bind_args(probe, &params, "http_get")?;
+        let params = [ParamSpec::required("path"), ParamSpec::optional("expect")];
+        let args = self.builtin_args(probe, "http_get", "check", &params)?;
         let path_expr = args.first().copied().flatten()?;
         let path = self.http_path(path_expr);
         if let ExprKind::Str(literal) = &path_expr.kind {

@@ -3,9 +3,9 @@
 use super::args::ParamSpec;
 use super::model::{self, Bounds, EnvValue, EnvVar, HttpProbe, Replicas, Resources};
 use super::platform::Platform;
-use super::values::{FieldSet, FirstSeen};
+use super::values::{FieldSet, FirstSeen, unknown_choice};
 use super::{Checker, k8s_names, policy};
-use crate::diagnostics::{Code, Diagnostic, suggest};
+use crate::diagnostics::{Code, Diagnostic};
 use crate::names::ServiceId;
 use crate::syntax::ast::{self, Expr, ExprKind, StrLit, StrPart};
 
@@ -128,19 +128,14 @@ impl Checker<'_> {
                             None => None,
                         },
                         ["platform", field] => {
-                            let help =
-                                suggest::help_for(field, Platform::FIELDS.iter().copied()).unwrap_or_else(|| {
-                                    "the platform's fields are `registry`, `namespace` and `prometheus`".into()
-                                });
-                            self.report(
-                                Diagnostic::new(
-                                    Code::E0201,
-                                    interpolation.span,
-                                    format!("the platform has no field `{field}`"),
-                                )
-                                .label("unknown field")
-                                .help(help),
-                            );
+                            let span = interpolation.span;
+                            self.report(unknown_choice(
+                                Code::E0201,
+                                span,
+                                field,
+                                "platform field",
+                                Platform::FIELDS,
+                            ));
                             None
                         }
                         _ => {
@@ -272,26 +267,7 @@ impl Checker<'_> {
             self.mismatch(expr, "`autoscale`", "a target such as `cpu(70%)`");
             return None;
         };
-        if call.callee_name() != "cpu" {
-            self.report(
-                Diagnostic::new(
-                    Code::E0201,
-                    call.callee_span(),
-                    format!("unknown autoscaling target `{}`", call.callee_name()),
-                )
-                .label("not a target shipc can scale on")
-                .help("scale on CPU utilization with `cpu(70%)`"),
-            );
-            return None;
-        }
-        let args = self.bind_args(
-            call,
-            &[ParamSpec {
-                name: "utilization",
-                required: true,
-            }],
-            "cpu",
-        )?;
+        let args = self.builtin_args(call, "cpu", "autoscaling target", &[ParamSpec::required("utilization")])?;
         let value = args.first().copied().flatten()?;
         let percent = self.percent(value, "`cpu`")?;
         match percent.to_u32().filter(|p| (1..=1000).contains(p)) {
@@ -335,13 +311,13 @@ impl Checker<'_> {
                     None => ok = false,
                 },
                 other => {
-                    let help = suggest::help_for(other, ["cpu", "memory"])
-                        .unwrap_or_else(|| "resources are `cpu` and `memory`".into());
-                    self.report(
-                        Diagnostic::new(Code::E0208, entry.key.span, format!("`resources` has no `{other}`"))
-                            .label("unknown resource")
-                            .help(help),
-                    );
+                    self.report(unknown_choice(
+                        Code::E0208,
+                        entry.key.span,
+                        other,
+                        "resource",
+                        &["cpu", "memory"],
+                    ));
                     ok = false;
                 }
             }
@@ -393,28 +369,7 @@ impl Checker<'_> {
             self.mismatch(expr, what, "a probe such as `http_get(\"/healthz\")`");
             return None;
         };
-        if call.callee_name() != "http_get" {
-            let help = suggest::help_for(&call.callee_name(), ["http_get"])
-                .unwrap_or_else(|| "write `http_get(\"/healthz\")`".into());
-            self.report(
-                Diagnostic::new(
-                    Code::E0201,
-                    call.callee_span(),
-                    format!("unknown probe `{}`", call.callee_name()),
-                )
-                .label("probes are HTTP GET requests")
-                .help(help),
-            );
-            return None;
-        }
-        let args = self.bind_args(
-            call,
-            &[ParamSpec {
-                name: "path",
-                required: true,
-            }],
-            "http_get",
-        )?;
+        let args = self.builtin_args(call, "http_get", "probe", &[ParamSpec::required("path")])?;
         let path = self.http_path(args.first().copied().flatten()?)?;
         Some(HttpProbe { path })
     }
@@ -475,16 +430,7 @@ impl Checker<'_> {
 
     /// `secret("name", key: "key")`.
     fn secret(&mut self, call: &ast::Call) -> Option<EnvValue> {
-        let params = [
-            ParamSpec {
-                name: "name",
-                required: true,
-            },
-            ParamSpec {
-                name: "key",
-                required: true,
-            },
-        ];
+        let params = [ParamSpec::required("name"), ParamSpec::required("key")];
         let args = self.bind_args(call, &params, "secret")?;
         let (Some(name_expr), Some(key_expr)) = (args.first().copied().flatten(), args.get(1).copied().flatten())
         else {

@@ -6,11 +6,12 @@ use std::collections::btree_map::Entry;
 use std::ops::RangeInclusive;
 
 use super::Checker;
+use super::args::ParamSpec;
 use super::units::{self, Cpu, Duration, Memory, UnitError};
 use crate::decimal::Decimal;
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::source::Span;
-use crate::syntax::ast::{Expr, ExprKind, Field, Ident, StrLit, StrPart};
+use crate::syntax::ast::{Call, Expr, ExprKind, Field, Ident, StrLit, StrPart};
 
 /// Where each name was first given, so that repeats are found in one pass.
 #[derive(Default)]
@@ -67,6 +68,25 @@ impl<'a> FieldSet<'a> {
     }
 }
 
+/// "unknown {what} `name`" for a word that must be one of `choices`: the label lists them and the help
+/// suggests the closest. Callers may add a note before reporting it.
+pub fn unknown_choice(code: Code, span: Span, name: &str, what: &str, choices: &[&str]) -> Diagnostic {
+    Diagnostic::new(code, span, format!("unknown {what} `{name}`"))
+        .label(format!("expected {}", one_of(choices)))
+        .maybe_help(suggest::help_for(name, choices.iter().copied()))
+}
+
+/// `a`, `a or b`, `one of a, b or c`, in backticks.
+fn one_of(choices: &[&str]) -> String {
+    let quoted: Vec<String> = choices.iter().map(|choice| format!("`{choice}`")).collect();
+    match quoted.as_slice() {
+        [] => "nothing".to_string(),
+        [only] => only.clone(),
+        [first, second] => format!("{first} or {second}"),
+        [init @ .., last] => format!("one of {} or {last}", init.join(", ")),
+    }
+}
+
 /// `a`, `b` and `c` in backticks.
 pub fn list_in_backticks(items: &[&str]) -> String {
     let quoted: Vec<String> = items.iter().map(|item| format!("`{item}`")).collect();
@@ -78,6 +98,23 @@ pub fn list_in_backticks(items: &[&str]) -> String {
 }
 
 impl Checker<'_> {
+    /// The arguments of a call to the built-in `callee` (an unknown callee is reported as an unknown
+    /// `what`), one per parameter, or `None` after reporting.
+    pub fn builtin_args<'e>(
+        &mut self,
+        call: &'e Call,
+        callee: &str,
+        what: &str,
+        params: &[ParamSpec<'_>],
+    ) -> Option<Vec<Option<&'e Expr>>> {
+        let name = call.callee_name();
+        if name != callee {
+            self.report(unknown_choice(Code::E0201, call.callee_span(), &name, what, &[callee]));
+            return None;
+        }
+        self.bind_args(call, params, callee)
+    }
+
     /// Reports `key` when `seen` already has it (a field, key or argument given twice); true for a
     /// repeat, which the caller then skips.
     pub fn is_repeat<'a>(&mut self, seen: &mut FirstSeen<'a>, key: &'a Ident) -> bool {
