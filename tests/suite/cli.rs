@@ -259,3 +259,18 @@ fn the_same_input_gives_byte_identical_output() {
     };
     assert_eq!(files(&dir.join("a")), files(&dir.join("b")));
 }
+
+#[test]
+fn a_problem_far_along_a_very_long_line_is_reported_without_an_excerpt() {
+    let dir = support::scratch_dir("cli-wide-line");
+    let text = format!("platform {{ namespace = \"shop\" }}{}oops\n", " ".repeat(70_000));
+    write(&dir, "wide.ship", &text);
+    let output = shipc(&dir, &["check", "wide.ship"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("error[E0101]: expected"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stderr(&output).contains("--> wide.ship:1:70032"), "{}", stderr(&output));
+}

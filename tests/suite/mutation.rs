@@ -1,8 +1,11 @@
 //! Property: whatever is done to the examples (characters deleted, duplicated, swapped, replaced by
-//! tokens of the language), shipc never panics, never reports an internal error, and exits with 0 or 1.
+//! tokens of the language), shipc never panics (compiling or rendering its diagnostics), never reports
+//! an internal error, and exits with 0 or 1.
 
 use std::panic::AssertUnwindSafe;
 use std::process::Command;
+
+use shipc::diagnostics::render;
 
 use crate::support;
 
@@ -131,8 +134,13 @@ fn mutated_examples_never_crash_the_library() {
             loader.insert(path.clone(), text);
         }
         let roots = loader.paths();
-        let result = std::panic::catch_unwind(AssertUnwindSafe(|| shipc::build(&roots, &loader)));
-        let compilation = result.unwrap_or_else(|_| {
+        let result = std::panic::catch_unwind(AssertUnwindSafe(|| {
+            let compilation = shipc::build(&roots, &loader);
+            let rendered = support::render_diagnostics(&compilation);
+            let json = render::json::render(&compilation.diagnostics, &compilation.sources);
+            (compilation, rendered, json)
+        }));
+        let (compilation, _, _) = result.unwrap_or_else(|_| {
             panic!(
                 "panic in iteration {iteration} on {}:\n{}",
                 files[victim].0,

@@ -41,7 +41,7 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, options: RenderOp
         } else {
             handler.clone().with_footer(notes.join("\n"))
         };
-        if handler.render_report(&mut out, &view).is_err() {
+        if has_wide_label(diagnostic, sources) || handler.render_report(&mut out, &view).is_err() {
             out.push_str(&fallback(diagnostic, sources));
         }
         out.push('\n');
@@ -49,18 +49,49 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap, options: RenderOp
     out
 }
 
-/// The plain line used if miette cannot draw a report (a span that does not fit its file).
+/// Labels further right than this many characters are not drawn under their line: miette pads with
+/// formatting widths, which Rust limits to 65535, and such a line could not be read on a screen anyway.
+const MAX_DRAWN_COLUMN: u32 = 4096;
+
+fn has_wide_label(diagnostic: &Diagnostic, sources: &SourceMap) -> bool {
+    std::iter::once(&diagnostic.primary)
+        .chain(&diagnostic.secondary)
+        .any(|label| {
+            let file = sources.file(label.span.source);
+            [label.span.start, label.span.end]
+                .into_iter()
+                .any(|offset| file.line_col(offset).column > MAX_DRAWN_COLUMN)
+        })
+}
+
+/// The report without source excerpts, for labels miette cannot draw: every location, help and note
+/// is still there.
 fn fallback(diagnostic: &Diagnostic, sources: &SourceMap) -> String {
-    let (path, at) = sources.locate(diagnostic.primary.span);
-    format!(
-        "{}[{}]: {}\n  --> {}:{}:{}\n",
+    let place = |label: &Label| {
+        let (path, at) = sources.locate(label.span);
+        format!("{path}:{}:{}", at.line, at.column)
+    };
+    let mut text = format!(
+        "{}[{}]: {}\n  --> {}",
         severity_word(diagnostic.severity()),
         diagnostic.code.as_str(),
         diagnostic.message,
-        path,
-        at.line,
-        at.column
-    )
+        place(&diagnostic.primary)
+    );
+    if !diagnostic.primary.message.is_empty() {
+        text.push_str(&format!(": {}", diagnostic.primary.message));
+    }
+    text.push('\n');
+    for label in &diagnostic.secondary {
+        text.push_str(&format!("  --> {}: {}\n", place(label), label.message));
+    }
+    if let Some(help) = &diagnostic.help {
+        text.push_str(&format!("  help: {help}\n"));
+    }
+    for note in &diagnostic.notes {
+        text.push_str(&format!("  note: {note}\n"));
+    }
+    text
 }
 
 fn severity_word(severity: Severity) -> &'static str {
