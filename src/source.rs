@@ -67,12 +67,30 @@ impl SourceFile {
         &self.text
     }
 
-    /// Line and column of a byte offset. Offsets past the end map to the end of the file.
-    pub fn line_col(&self, offset: u32) -> LineCol {
-        let line_idx = match self.line_starts.binary_search(&offset) {
+    /// The 0-based line an offset is on.
+    fn line_index(&self, offset: u32) -> usize {
+        match self.line_starts.binary_search(&offset) {
             Ok(idx) => idx,
             Err(idx) => idx.saturating_sub(1),
-        };
+        }
+    }
+
+    /// The lines from `before` lines above `start`'s line to `after` lines below `end`'s line, as the
+    /// byte offset where they begin, their 0-based first line and their text.
+    pub fn lines_around(&self, start: usize, end: usize, before: usize, after: usize) -> (usize, usize, &str) {
+        let line_of = |offset: usize| self.line_index(offset.min(u32::MAX as usize) as u32);
+        let first_line = line_of(start).saturating_sub(before);
+        let begin = self.line_starts.get(first_line).map_or(0, |&offset| offset as usize);
+        let finish = self
+            .line_starts
+            .get(line_of(end).saturating_add(after).saturating_add(1))
+            .map_or(self.text.len(), |&offset| offset as usize);
+        (begin, first_line, self.text.get(begin..finish).unwrap_or(""))
+    }
+
+    /// Line and column of a byte offset. Offsets past the end map to the end of the file.
+    pub fn line_col(&self, offset: u32) -> LineCol {
+        let line_idx = self.line_index(offset);
         let line_start = self.line_starts.get(line_idx).copied().unwrap_or(0);
         let end = (offset as usize).min(self.text.len());
         let column = self
@@ -102,8 +120,12 @@ impl SourceMap {
     }
 
     /// Adds a file and returns its id. Text longer than [`MAX_SOURCE_LEN`] is truncated there; callers
-    /// reject such files before they get here.
+    /// reject such files before they get here. A UTF-8 byte order mark, which some Windows editors
+    /// write, is dropped: it is not part of the program, and columns count from after it.
     pub fn add(&mut self, path: impl Into<String>, mut text: String) -> SourceId {
+        if text.starts_with('\u{feff}') {
+            text.drain(..'\u{feff}'.len_utf8());
+        }
         if text.len() > MAX_SOURCE_LEN {
             let mut cut = MAX_SOURCE_LEN;
             while !text.is_char_boundary(cut) {

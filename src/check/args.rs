@@ -42,6 +42,8 @@ impl Checker<'_> {
         let positions: BTreeMap<&str, usize> = params.iter().enumerate().map(|(idx, p)| (p.name, idx)).collect();
         let mut ok = true;
         let mut n_positional = 0;
+        // A misspelled name is the missing argument: saying it is missing too would repeat the error.
+        let mut unknown_names = 0;
         for arg in &call.args {
             let slot = match &arg.name {
                 None => {
@@ -76,6 +78,7 @@ impl Checker<'_> {
                             .help(help),
                         );
                         ok = false;
+                        unknown_names += 1;
                         continue;
                     }
                 },
@@ -96,7 +99,7 @@ impl Checker<'_> {
             }
         }
         for (param, value) in params.iter().zip(&bound) {
-            if param.required && value.is_none() {
+            if param.required && value.is_none() && unknown_names == 0 {
                 self.report(
                     Diagnostic::new(
                         Code::E0212,

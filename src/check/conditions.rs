@@ -12,7 +12,7 @@ use super::model::{MetricRule, Predicate};
 use super::units::{self, Duration, MetricUnit, ThresholdError};
 use super::values::FirstSeen;
 use crate::diagnostics::{Code, Diagnostic};
-use crate::names::{MetricId, ModuleId};
+use crate::names::{MetricId, ModuleId, PlatformId};
 use crate::source::Span;
 use crate::syntax::ast::{Comparison, Condition, Rollback};
 
@@ -45,10 +45,19 @@ struct Part {
 pub struct RuleContext<'a> {
     /// The module the rule is written in, to resolve names.
     pub module: ModuleId,
-    /// The platform's Prometheus address.
-    pub prometheus: Option<&'a str>,
-    /// The platform declaration, to point at when it lacks an address.
-    pub platform: Option<Span>,
+    /// The Prometheus the queries go to.
+    pub prometheus: Prometheus<'a>,
+}
+
+/// What the service's platform says about Prometheus.
+#[derive(Clone, Copy)]
+pub enum Prometheus<'a> {
+    /// The platform's address.
+    Address(&'a str),
+    /// The platform checked clean but has no `prometheus` field.
+    NotDeclared { platform: PlatformId, keyword: Span },
+    /// There is no usable platform, which was reported where it is missing or wrong.
+    Unknown,
 }
 
 impl Checker<'_> {
@@ -69,18 +78,40 @@ impl Checker<'_> {
                 _ => ok = false,
             }
         }
-        let (every, samples, tolerate) = options?;
-        let Some(address) = context.prometheus else {
-            if let Some((_, _, span)) = groups.first() {
-                let mut diagnostic = Diagnostic::new(Code::E0510, *span, "this metric needs a Prometheus address")
-                    .label("measured with Prometheus")
-                    .help("add `prometheus = \"http://prometheus.monitoring.svc.cluster.local:9090\"` to the platform");
-                if let Some(platform) = context.platform {
-                    diagnostic = diagnostic.secondary(platform, "this platform has no `prometheus`");
-                }
-                self.report(diagnostic);
-            }
+        let (every, samples, tolerate, tolerate_span) = options?;
+        if let ([first, second, ..], Some(tolerate_span)) = (groups.as_slice(), tolerate_span.filter(|_| tolerate > 0))
+        {
+            self.report(
+                Diagnostic::new(
+                    Code::E0512,
+                    tolerate_span,
+                    format!("`tolerate {tolerate}` is ambiguous on a rule that watches {} metrics", groups.len()),
+                )
+                .label("would apply to each metric on its own")
+                .secondary(first.2, "one metric")
+                .secondary(second.2, "another metric")
+                .help("write one `rollback when` rule per metric, each with its own `tolerate`")
+                .note("Argo counts failed samples per metric, so together the metrics could fail more often than `tolerate` says"),
+            );
             return None;
+        }
+        let address = match context.prometheus {
+            Prometheus::Address(address) => address,
+            Prometheus::NotDeclared { platform, keyword } => {
+                if let Some((_, _, span)) = groups.first()
+                    && self.first_use_without_prometheus(platform)
+                {
+                    self.report(
+                        Diagnostic::new(Code::E0510, *span, "this metric needs a Prometheus address")
+                            .label("measured with Prometheus")
+                            .secondary(keyword, "this platform has no `prometheus`")
+                            .help("add `prometheus = \"http://prometheus.monitoring.svc.cluster.local:9090\"` to the platform")
+                            .note("reported once for the platform, at the first metric that needs it"),
+                    );
+                }
+                return None;
+            }
+            Prometheus::Unknown => return None,
         };
         if !ok {
             return None;
@@ -88,6 +119,15 @@ impl Checker<'_> {
         let mut rules = Vec::new();
         for ((id, args), mut predicates, span) in groups {
             let query = self.render_query(id, &args)?;
+            if query.contains("{{") {
+                self.report(
+                    Diagnostic::new(Code::E0508, span, "the query contains `{{` once the arguments are filled in")
+                        .label("an argument makes `{{` here")
+                        .help("change the argument so that no `{{` appears in the query")
+                        .note("Argo substitutes `{{...}}` in analysis queries when a release runs, so a literal `{{` cannot be passed through"),
+                );
+                return None;
+            }
             let (unit, _, name) = self.metric_unit(id)?;
             let failure = if predicates.len() == 1 {
                 predicates.pop()?
@@ -109,8 +149,8 @@ impl Checker<'_> {
         Some(rules)
     }
 
-    /// `every`, `samples`, `tolerate`, with their defaults.
-    fn measure_options(&mut self, rule: &Rollback) -> Option<(Duration, u32, u32)> {
+    /// `every`, `samples`, `tolerate`, with their defaults, and where `tolerate` is written.
+    fn measure_options(&mut self, rule: &Rollback) -> Option<(Duration, u32, u32, Option<Span>)> {
         let mut every = None;
         let mut samples = None;
         let mut tolerate = None;
@@ -168,7 +208,7 @@ impl Checker<'_> {
             self.report(diagnostic);
             ok = false;
         }
-        ok.then_some((every, n_samples, n_tolerated))
+        ok.then_some((every, n_samples, n_tolerated, tolerate.map(|(_, span)| span)))
     }
 
     /// Checks a part of a condition below the top-level `or`s.

@@ -299,6 +299,7 @@ impl Checker<'_> {
         let name = call.callee_name();
         let id = match (call.callee.as_slice(), scope.lookup(&name)) {
             ([_], Some(Symbol::Metric(id))) => id,
+            ([_], Some(Symbol::Unparsed)) => return None,
             ([_], Some(Symbol::Service(_))) => {
                 self.report(
                     Diagnostic::new(
@@ -360,7 +361,11 @@ impl Checker<'_> {
             return None;
         };
         let name = ast::join_path(path);
-        let Some(Symbol::Service(id)) = scope.lookup(&name).filter(|_| path.len() == 1) else {
+        let symbol = scope.lookup(&name).filter(|_| path.len() == 1);
+        if symbol == Some(Symbol::Unparsed) {
+            return None;
+        }
+        let Some(Symbol::Service(id)) = symbol else {
             let help = suggest::help_for(&name, scope.service_names());
             self.report(
                 Diagnostic::new(Code::E0201, expr.span, format!("unknown service `{name}`"))

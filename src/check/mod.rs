@@ -20,6 +20,8 @@ mod values;
 
 pub use model::Model;
 
+use std::collections::BTreeSet;
+
 use crate::diagnostics::{Diagnostic, Diagnostics};
 use crate::names::{PlatformId, Program};
 
@@ -30,6 +32,7 @@ pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
         diagnostics,
         platforms: Vec::new(),
         metrics: Vec::new(),
+        platforms_missing_prometheus_reported: BTreeSet::new(),
     };
     for declared in &program.platforms {
         let checked = checker.platform(&declared.decl);
@@ -52,6 +55,8 @@ pub struct Checker<'a> {
     diagnostics: &'a mut Diagnostics,
     platforms: Vec<Option<platform::Platform>>,
     metrics: Vec<Option<metrics::Signature>>,
+    /// Platforms whose missing Prometheus address was reported already: once is enough.
+    platforms_missing_prometheus_reported: BTreeSet<PlatformId>,
 }
 
 impl Checker<'_> {
@@ -62,6 +67,11 @@ impl Checker<'_> {
 
     fn error_count(&self) -> usize {
         self.diagnostics.error_count()
+    }
+
+    /// True the first time a platform without a Prometheus address is met by a metric.
+    fn first_use_without_prometheus(&mut self, platform: PlatformId) -> bool {
+        self.platforms_missing_prometheus_reported.insert(platform)
     }
 
     fn checked_platform(&self, id: Option<PlatformId>) -> Option<&platform::Platform> {

@@ -75,6 +75,11 @@ impl Checker<'_> {
     /// An absolute `http` or `https` URL, without a trailing slash.
     fn address(&mut self, expr: &ast::Expr, what: &str) -> Option<String> {
         let url = self.plain_string(expr, what)?;
+        if let ast::ExprKind::Str(literal) = &expr.kind
+            && !self.reject_argo_templates(literal, what)
+        {
+            return None;
+        }
         let rest = url.strip_prefix("http://").or_else(|| url.strip_prefix("https://"));
         let host_ok = rest.is_some_and(|rest| {
             let host = rest.split(['/', '?', '#']).next().unwrap_or("");

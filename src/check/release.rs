@@ -3,8 +3,9 @@
 
 use super::Checker;
 use super::args::ParamSpec;
-use super::conditions::RuleContext;
+use super::conditions::{Prometheus, RuleContext};
 use super::model::{Analysis, BlueGreen, HttpCheck, Promotion};
+use super::platform::Platform;
 use super::units::Duration;
 use super::values::{FieldSet, FirstSeen, unknown_choice};
 use crate::diagnostics::{Code, Diagnostic};
@@ -93,6 +94,9 @@ impl Checker<'_> {
         if let Some((Some(delay), delay_span)) = scale_down_delay {
             self.check_analysis_fits(&after, delay, delay_span);
         }
+        if let (Promotion::Auto { after: Some(wait) }, Some(field)) = (promotion, fields.get("promote")) {
+            self.check_promotion_waits(&before, wait, field.value.span);
+        }
         if self.error_count() > errors_before {
             return None;
         }
@@ -145,17 +149,23 @@ impl Checker<'_> {
 
     /// The `before_promotion` and `after_promotion` blocks (each may be absent, but not repeated).
     fn analyses(&mut self, release: &ast::Release, module: ModuleId) -> (Option<Analysis>, Option<Analysis>) {
-        let program = self.program;
-        let platform_id = program.scope(module).platform;
+        let platform_id = self.program.scope(module).platform;
         let platform = self.checked_platform(platform_id).cloned();
-        let platform_span = platform_id
-            .and_then(|id| program.platforms.get(id.0))
-            .map(|p| p.decl.keyword);
-        let context = RuleContext {
-            module,
-            prometheus: platform.as_ref().and_then(|p| p.prometheus.as_deref()),
-            platform: platform_span,
+        let prometheus = match (platform_id, &platform) {
+            (
+                Some(_),
+                Some(Platform {
+                    prometheus: Some(address),
+                    ..
+                }),
+            ) => Prometheus::Address(address),
+            (Some(id), Some(Platform { keyword, .. })) => Prometheus::NotDeclared {
+                platform: id,
+                keyword: *keyword,
+            },
+            _ => Prometheus::Unknown,
         };
+        let context = RuleContext { module, prometheus };
         let mut before = Some(Analysis::default());
         let mut after = Some(Analysis::default());
         let mut seen: Vec<(Phase, Span)> = Vec::new();
@@ -255,34 +265,77 @@ impl Checker<'_> {
     /// A post-promotion analysis must end before the old version is scaled down, or Argo cancels it and
     /// the rollback it promises could never switch traffic back.
     fn check_analysis_fits(&mut self, after: &Analysis, delay: Duration, delay_span: Span) {
-        let Some(longest) = after
-            .rules
-            .iter()
-            .max_by_key(|rule| rule.every.times(u64::from(rule.samples)).millis())
-        else {
+        let Some(longest) = longest_measurement(after).filter(|longest| longest.length > delay) else {
             return;
         };
-        let length = longest.every.times(u64::from(longest.samples));
-        if length <= delay {
-            return;
-        }
         self.report(
             Diagnostic::new(
                 Code::E0505,
                 delay_span,
                 format!(
-                    "the post-promotion analysis takes {} but the old version is scaled down after {}",
-                    length.to_go(),
+                    "the post-promotion analysis can take {} but the old version is scaled down after {}",
+                    longest.length.to_go(),
                     delay.to_go()
                 ),
             )
             .label("too short for the analysis")
-            .secondary(longest.span, format!("{} samples every {}", longest.samples, longest.every.to_go()))
+            .secondary(longest.span, longest.reason)
             .help(format!(
                 "set `scale_down_delay = {}` or more, or leave it out so that the old version waits for the analysis",
-                length.to_go()
+                longest.length.to_go()
             ))
             .note("Argo cancels a post-promotion analysis when the old version scales down, so a late failure could no longer switch traffic back"),
         );
     }
+
+    /// `auto(after: D)` promotes when D has passed even if the pre-promotion analysis is still running
+    /// (Argo then marks the run successful), so D must outlast the analysis.
+    fn check_promotion_waits(&mut self, before: &Analysis, after: Duration, after_span: Span) {
+        let Some(longest) = longest_measurement(before).filter(|longest| longest.length > after) else {
+            return;
+        };
+        self.report(
+            Diagnostic::new(
+                Code::E0511,
+                after_span,
+                format!(
+                    "promotion after {} would not wait for the pre-promotion analysis, which can take {}",
+                    after.to_go(),
+                    longest.length.to_go()
+                ),
+            )
+            .label("promotes before the analysis has decided")
+            .secondary(longest.span, longest.reason)
+            .help(format!(
+                "write `auto(after: {})` or more, or `auto` to promote as soon as the analysis passes",
+                longest.length.to_go()
+            ))
+            .note("when `after` runs out while the pre-promotion analysis is still measuring, Argo marks the analysis successful and promotes"),
+        );
+    }
+}
+
+/// How long a check can take at worst with Argo's defaults: a request that times out (10 s) is an
+/// error, retried every 10 s, and the fifth error in a row ends the measurement: 5 x 10 s + 4 x 10 s.
+const CHECK_WORST_CASE_MILLIS: u64 = 90_000;
+
+/// The part of an analysis that runs longest, and why it takes that long.
+struct Longest {
+    length: Duration,
+    span: Span,
+    reason: String,
+}
+
+fn longest_measurement(analysis: &Analysis) -> Option<Longest> {
+    let rules = analysis.rules.iter().map(|rule| Longest {
+        length: rule.every.times(u64::from(rule.samples)),
+        span: rule.span,
+        reason: format!("{} samples every {}", rule.samples, rule.every.to_go()),
+    });
+    let checks = analysis.checks.iter().map(|check| Longest {
+        length: Duration::from_millis(CHECK_WORST_CASE_MILLIS),
+        span: check.span,
+        reason: "a check that gets no answer is retried for up to 90s".to_string(),
+    });
+    rules.chain(checks).max_by_key(|longest| longest.length.millis())
 }

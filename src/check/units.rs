@@ -86,19 +86,16 @@ impl Duration {
                 "hr" | "hrs" | "hour" | "hours" => return Err(unknown(unit, "write `h`")),
                 _ => return Err(unknown(unit, "duration units are `ms`, `s`, `m` and `h`")),
             };
-            let part = number
+            millis = number
                 .checked_mul_int(factor)
-                .ok_or_else(|| UnitError::Precision("too long".into()))?;
-            millis = millis
-                .checked_add(part)
-                .ok_or_else(|| UnitError::Precision("too long".into()))?;
+                .and_then(|part| millis.checked_add(part))
+                .ok_or_else(too_long)?;
         }
-        if millis.is_negative() {
-            return Err(UnitError::Precision("a duration cannot be negative".into()));
-        }
-        let millis = millis
-            .to_u64()
-            .ok_or_else(|| UnitError::Precision("a duration is a whole number of milliseconds".into()))?;
+        let millis = whole_amount(millis, "a duration", "a duration is a whole number of milliseconds")?;
+        let millis = u64::try_from(millis)
+            .ok()
+            .filter(|m| *m <= MAX_GO_MILLIS)
+            .ok_or_else(too_long)?;
         Ok(Duration { millis })
     }
 
@@ -117,6 +114,34 @@ impl Duration {
         }
         text
     }
+}
+
+/// Go's `time.Duration` is an int64 of nanoseconds: nothing longer than about 2562047h can reach Argo.
+const MAX_GO_MILLIS: u64 = i64::MAX as u64 / 1_000_000;
+
+fn too_long() -> UnitError {
+    UnitError::Precision(format!(
+        "longer than the longest duration Argo can read ({})",
+        Duration::from_millis(MAX_GO_MILLIS).to_go()
+    ))
+}
+
+/// A non-negative whole amount, with an error that says which of the three it is not.
+fn whole_amount(value: Decimal, noun: &str, fraction_reason: &str) -> Result<i128, UnitError> {
+    if value.is_negative() {
+        return Err(UnitError::Precision(format!("{noun} cannot be negative")));
+    }
+    value
+        .to_integer()
+        .ok_or_else(|| UnitError::Precision(fraction_reason.to_string()))
+}
+
+/// Kubernetes quantities are int64 underneath.
+fn at_most_int64(value: i128, noun: &str) -> Result<u64, UnitError> {
+    u64::try_from(value)
+        .ok()
+        .filter(|v| *v <= i64::MAX as u64)
+        .ok_or_else(|| UnitError::Precision(format!("{noun} is larger than Kubernetes can hold")))
 }
 
 fn unknown(unit: &str, hint: &str) -> UnitError {
@@ -159,10 +184,13 @@ impl Cpu {
             },
             _ => return Err(UnitError::NotAQuantity),
         };
-        let millicores = millicores
-            .filter(|m| !m.is_negative())
-            .and_then(Decimal::to_u64)
-            .ok_or_else(|| UnitError::Precision("CPU is counted in whole millicores".into()))?;
+        let too_large = || UnitError::Precision("CPU is larger than Kubernetes can hold".into());
+        let millicores = whole_amount(
+            millicores.ok_or_else(too_large)?,
+            "CPU",
+            "CPU is counted in whole millicores",
+        )?;
+        let millicores = at_most_int64(millicores, "CPU")?;
         Ok(Cpu { millicores })
     }
 
@@ -228,12 +256,12 @@ impl Memory {
                 ));
             }
         };
-        let bytes = number
-            .checked_mul_int(factor)
-            .filter(|b| !b.is_negative())
-            .and_then(Decimal::to_integer)
-            .and_then(|b| u128::try_from(b).ok())
-            .ok_or_else(|| UnitError::Precision("memory is a whole number of bytes".into()))?;
+        let too_large = || UnitError::Precision("memory is larger than Kubernetes can hold".into());
+        let bytes = number.checked_mul_int(factor).ok_or_else(too_large)?;
+        let bytes = u128::from(at_most_int64(
+            whole_amount(bytes, "memory", "memory is a whole number of bytes")?,
+            "memory",
+        )?);
         Ok(Memory {
             bytes,
             literal: format!("{number}{unit}"),
@@ -322,6 +350,9 @@ pub enum ThresholdError {
     Unit(UnitError),
 }
 
+/// 2^53: the largest whole number from which every smaller one is exact in a float64.
+const MAX_EXACT_FLOAT: i128 = 1 << 53;
+
 /// Converts a threshold into the metric's own unit: `1%` against a ratio is `0.01`, `500ms` against
 /// seconds is `0.5`.
 pub fn convert_threshold(threshold: &Expr, unit: MetricUnit) -> Result<Decimal, ThresholdError> {
@@ -362,7 +393,15 @@ pub fn convert_threshold(threshold: &Expr, unit: MetricUnit) -> Result<Decimal, 
             }
             Duration::parse(threshold).map_err(ThresholdError::Unit)?.as_seconds()
         }
-        (MetricUnit::Count, ExprKind::Number(number)) => *number,
+        (MetricUnit::Count, ExprKind::Number(number)) => {
+            let limit = Decimal::from_int(MAX_EXACT_FLOAT);
+            if *number > limit || *number < Decimal::from_int(-MAX_EXACT_FLOAT) {
+                return Err(ThresholdError::OutOfRange(format!(
+                    "Prometheus values are float64, which hold whole numbers exactly only up to {MAX_EXACT_FLOAT}"
+                )));
+            }
+            *number
+        }
         (MetricUnit::Count, ExprKind::Quantity(_)) => {
             return Err(ThresholdError::WrongUnit {
                 found: quantity_kind(threshold),

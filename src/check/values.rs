@@ -188,11 +188,20 @@ impl Checker<'_> {
     /// A duration that Kubernetes can hold in a `...Seconds` field.
     pub fn whole_seconds(&mut self, expr: &Expr, what: &str) -> Option<Duration> {
         let duration = self.duration(expr, what)?;
-        if duration
-            .whole_seconds()
-            .is_some_and(|seconds| seconds <= i32::MAX as u64)
-        {
-            return Some(duration);
+        match duration.whole_seconds() {
+            Some(seconds) if seconds <= i32::MAX as u64 => return Some(duration),
+            Some(_) => {
+                self.report(
+                    Diagnostic::new(Code::E0305, expr.span, format!("{what} is too long"))
+                        .label(format!(
+                            "Argo stores it as an int32 of seconds, at most {}",
+                            Duration::from_millis(i32::MAX as u64 * 1000).to_go()
+                        ))
+                        .help("write a shorter duration"),
+                );
+                return None;
+            }
+            None => {}
         }
         self.report(
             Diagnostic::new(

@@ -90,6 +90,8 @@ codes! {
     E0508 "argo-template-in-string" "a string contains `{{`, which Argo would treat as a template";
     E0509 "invalid-address" "an address is not an absolute `http` or `https` URL";
     E0510 "missing-prometheus" "a Prometheus metric is used but the platform has no `prometheus` address";
+    E0511 "promotion-outruns-analysis" "`promote = auto(after: ..)` would promote before the pre-promotion analysis ends";
+    E0512 "tolerate-across-metrics" "`tolerate` on a rule that watches more than one metric";
 
     E0601 "invalid-kubernetes-name" "a name shipc derives for a Kubernetes object is not valid there";
     E0602 "invalid-image" "an image reference is not one a container runtime accepts";

@@ -108,6 +108,8 @@ impl Diagnostic {
 #[derive(Debug, Default)]
 pub struct Diagnostics {
     items: Vec<Diagnostic>,
+    /// Kept as items arrive: checks ask for it after every declaration.
+    errors: usize,
 }
 
 impl Diagnostics {
@@ -118,26 +120,20 @@ impl Diagnostics {
 
     /// Records a diagnostic.
     pub fn push(&mut self, diagnostic: Diagnostic) {
+        if diagnostic.severity() == Severity::Error {
+            self.errors += 1;
+        }
         self.items.push(diagnostic);
     }
 
     /// True once any error (not warning) was recorded.
     pub fn has_errors(&self) -> bool {
-        self.items
-            .iter()
-            .any(|diagnostic| diagnostic.severity() == Severity::Error)
+        self.errors > 0
     }
 
     /// How many errors were recorded.
     pub fn error_count(&self) -> usize {
-        self.count(Severity::Error)
-    }
-
-    fn count(&self, severity: Severity) -> usize {
-        self.items
-            .iter()
-            .filter(|diagnostic| diagnostic.severity() == severity)
-            .count()
+        self.errors
     }
 
     /// True when nothing was recorded.

@@ -42,6 +42,9 @@ pub enum Symbol {
     Service(ServiceId),
     /// A metric.
     Metric(MetricId),
+    /// A service or metric whose declaration has a syntax error, already reported: uses of it are
+    /// not reported again.
+    Unparsed,
 }
 
 /// The names one module can use.
@@ -138,10 +141,20 @@ pub fn resolve(
     };
     let mut declared_here: Vec<Vec<(String, Symbol, Span)>> = Vec::new();
     let mut platforms_here: Vec<Vec<PlatformId>> = Vec::new();
+    let mut unparsed_platform_here: Vec<bool> = Vec::new();
     for (module_idx, module) in loaded.modules.into_iter().enumerate() {
         let id = ModuleId(module_idx);
         let mut symbols = Vec::new();
         let mut platforms = Vec::new();
+        let mut unparsed_platform = false;
+        for unparsed in module.ast.unparsed {
+            match unparsed {
+                ast::Unparsed::Service(name) | ast::Unparsed::Metric(name) => {
+                    symbols.push((name.name, Symbol::Unparsed, name.span));
+                }
+                ast::Unparsed::Platform => unparsed_platform = true,
+            }
+        }
         for item in module.ast.items {
             match item {
                 ast::Item::Import(_) => {}
@@ -169,6 +182,7 @@ pub fn resolve(
         }
         declared_here.push(symbols);
         platforms_here.push(platforms);
+        unparsed_platform_here.push(unparsed_platform);
         program.modules.push(ModuleInfo {
             path: module.path,
             imports: module.imports,
@@ -180,6 +194,7 @@ pub fn resolve(
             ModuleId(module_idx),
             &declared_here,
             &platforms_here,
+            &unparsed_platform_here,
             diagnostics,
         );
         program.scopes.push(scope);
@@ -193,6 +208,7 @@ fn build_scope(
     module: ModuleId,
     declared_here: &[Vec<(String, Symbol, Span)>],
     platforms_here: &[Vec<PlatformId>],
+    unparsed_platform_here: &[bool],
     diagnostics: &mut Diagnostics,
 ) -> Scope {
     let mut scope = Scope::default();
@@ -264,7 +280,10 @@ fn build_scope(
         }
         [(first, _), ..] => scope.platform = Some(*first),
     }
-    if scope.platform.is_none() && visible.is_empty() {
+    let sees_unparsed_platform = std::iter::once(module)
+        .chain(imports.iter().map(|(imported, _)| *imported))
+        .any(|seen| unparsed_platform_here.get(seen.0).copied().unwrap_or(false));
+    if scope.platform.is_none() && visible.is_empty() && !sees_unparsed_platform {
         for service in program.services.iter().filter(|s| s.module == module) {
             diagnostics.push(
                 Diagnostic::new(

@@ -91,13 +91,11 @@ pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diag
             Err(error) => {
                 state.modules.unreadable_root = true;
                 let source = state.sources.add(root.clone(), String::new());
-                state.diagnostics.push(
-                    Diagnostic::new(
-                        Code::E0203,
-                        Span::new(source, 0, 0),
-                        format!("cannot read `{root}`: {}", error.describe()),
-                    ),
-                );
+                state.diagnostics.push(Diagnostic::new(
+                    Code::E0203,
+                    Span::new(source, 0, 0),
+                    format!("cannot read `{root}`: {}", error.describe()),
+                ));
             }
         }
     }

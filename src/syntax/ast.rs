@@ -14,6 +14,20 @@ pub struct File {
     pub source: SourceId,
     /// Declarations that parsed; a declaration with a syntax error is left out.
     pub items: Vec<Item>,
+    /// The declarations that did not parse, as far as their keyword and name could be read, so that
+    /// later phases do not report their uses as unknown: that error was already given.
+    pub unparsed: Vec<Unparsed>,
+}
+
+/// What is known of a declaration with a syntax error.
+#[derive(Debug)]
+pub enum Unparsed {
+    /// `service <name> ...`
+    Service(Ident),
+    /// `metric <name> ...`
+    Metric(Ident),
+    /// `platform ...`
+    Platform,
 }
 
 /// A top-level declaration.

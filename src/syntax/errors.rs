@@ -16,8 +16,7 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
     Some(match rule {
         Rule::EOI => "end of file",
         // Silent and structural rules: pest reports the alternatives inside them instead.
-        Rule::file
-        | Rule::WHITESPACE
+        Rule::WHITESPACE
         | Rule::COMMENT
         | Rule::declaration
         | Rule::service_item
@@ -32,6 +31,7 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         | Rule::identifier
         | Rule::ident_char
         | Rule::keyword => return None,
+        Rule::file => "a declaration (`import`, `platform`, `service` or `metric`)",
         Rule::import_decl => "`import`",
         Rule::platform_decl => "`platform`",
         Rule::service_decl => "`service`",

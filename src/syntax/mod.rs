@@ -15,7 +15,7 @@ mod strings;
 use pest::Parser;
 
 use crate::diagnostics::Diagnostics;
-use crate::source::SourceId;
+use crate::source::{SourceId, Span};
 use grammar::{Rule, ShipParser};
 
 /// At most this many syntax errors are reported per file; the rest are summarised in one line.
@@ -26,12 +26,14 @@ pub fn parse(source: SourceId, text: &str, diagnostics: &mut Diagnostics) -> ast
     let chunks = chunks::split(text, source, diagnostics);
     let n_chunks = chunks.len();
     let mut items = Vec::new();
+    let mut unparsed = Vec::new();
     let mut n_syntax_errors = 0;
     for (chunk_idx, chunk) in chunks.into_iter().enumerate() {
         let Some(chunk_text) = text.get(chunk.start..chunk.end) else {
             continue;
         };
         if chunk.blocked {
+            unparsed.extend(unparsed_head(source, chunk.start, chunk_text));
             continue;
         }
         match ShipParser::parse(Rule::file, chunk_text) {
@@ -42,10 +44,14 @@ pub fn parse(source: SourceId, text: &str, diagnostics: &mut Diagnostics) -> ast
                 let mut builder = build_ast::Builder::new(source, chunk.start, diagnostics);
                 match builder.file(file_pair) {
                     Ok(built) => items.extend(built),
-                    Err(malformed) => diagnostics.push(malformed.into_diagnostic()),
+                    Err(malformed) => {
+                        diagnostics.push(malformed.into_diagnostic());
+                        unparsed.extend(unparsed_head(source, chunk.start, chunk_text));
+                    }
                 }
             }
             Err(error) => {
+                unparsed.extend(unparsed_head(source, chunk.start, chunk_text));
                 n_syntax_errors += 1;
                 if n_syntax_errors <= MAX_SYNTAX_ERRORS_PER_FILE {
                     let is_last = chunk_idx + 1 == n_chunks;
@@ -57,5 +63,76 @@ pub fn parse(source: SourceId, text: &str, diagnostics: &mut Diagnostics) -> ast
     if n_syntax_errors > MAX_SYNTAX_ERRORS_PER_FILE {
         errors::report_more(source, text, n_syntax_errors - MAX_SYNTAX_ERRORS_PER_FILE, diagnostics);
     }
-    ast::File { source, items }
+    ast::File {
+        source,
+        items,
+        unparsed,
+    }
+}
+
+/// The keyword and name at the start of a declaration that did not parse (after comments), if they
+/// can be read: `service cart {` is enough to know that `cart` exists.
+fn unparsed_head(source: SourceId, offset: usize, chunk: &str) -> Option<ast::Unparsed> {
+    let mut rest = chunk.trim_start();
+    while let Some(comment) = rest.strip_prefix("//") {
+        rest = comment.split_once('\n').map_or("", |(_, after)| after).trim_start();
+    }
+    let (keyword, after_keyword) = split_word(rest);
+    if keyword == "platform" {
+        return Some(ast::Unparsed::Platform);
+    }
+    let after_keyword = after_keyword.trim_start();
+    let (name, _) = split_word(after_keyword);
+    if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let start = offset + (chunk.len() - after_keyword.len());
+    let ident = ast::Ident {
+        name: name.to_string(),
+        span: Span::new(source, start as u32, (start + name.len()) as u32),
+    };
+    match keyword {
+        "service" => Some(ast::Unparsed::Service(ident)),
+        "metric" => Some(ast::Unparsed::Metric(ident)),
+        _ => None,
+    }
+}
+
+/// The leading identifier of `text` and what follows it.
+fn split_word(text: &str) -> (&str, &str) {
+    let end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    text.split_at(end)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::source::SourceMap;
+
+    fn messages(text: &str) -> Vec<String> {
+        let mut sources = SourceMap::new();
+        let source = sources.add("a.ship", text.to_string());
+        let mut diagnostics = Diagnostics::new();
+        parse(source, sources.file(source).text(), &mut diagnostics);
+        diagnostics
+            .into_sorted(&sources)
+            .into_iter()
+            .map(|diagnostic| diagnostic.message)
+            .collect()
+    }
+
+    #[test]
+    fn a_stray_word_at_the_start_names_the_declarations() {
+        assert_eq!(
+            messages("hello\nplatform { namespace = \"shop\" }\n"),
+            ["expected a declaration (`import`, `platform`, `service` or `metric`), found `hello`"]
+        );
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_part_of_the_program() {
+        assert!(messages("\u{feff}platform { namespace = \"shop\" }\n").is_empty());
+    }
 }

@@ -60,7 +60,7 @@ fn check_case(path: &Path) {
 
 /// The codes listed in the `// expect:` first line, sorted.
 fn expected_codes(source: &str, path: &Path) -> Vec<String> {
-    let header = source.lines().next().unwrap_or("");
+    let header = source.trim_start_matches('\u{feff}').lines().next().unwrap_or("");
     let codes = header
         .strip_prefix("// expect:")
         .unwrap_or_else(|| panic!("{} must start with `// expect: CODE...`", path.display()));

@@ -114,15 +114,22 @@ impl SourceCode for FileView<'_> {
         context_lines_before: usize,
         context_lines_after: usize,
     ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
-        let contents = self
-            .file
-            .text()
-            .read_span(span, context_lines_before, context_lines_after)?;
+        // miette scans a `str` from its start to find lines; reading only the lines the excerpt shows
+        // keeps each report independent of the file's size. One spare line each side keeps miette's
+        // own context counting unchanged.
+        let (begin, first_line, window) = self.file.lines_around(
+            span.offset(),
+            span.offset() + span.len(),
+            context_lines_before + 1,
+            context_lines_after + 1,
+        );
+        let local = SourceSpan::new(span.offset().saturating_sub(begin).into(), span.len());
+        let contents = window.read_span(&local, context_lines_before, context_lines_after)?;
         Ok(Box::new(MietteSpanContents::new_named(
             self.file.path().to_string(),
             contents.data(),
-            *contents.span(),
-            contents.line(),
+            SourceSpan::new((contents.span().offset() + begin).into(), contents.span().len()),
+            contents.line() + first_line,
             contents.column(),
             contents.line_count(),
         )))
