@@ -90,6 +90,12 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
     let root = root
         .canonicalize()
         .map_err(|error| format!("cannot use `{}` as the project root: {error}", root.display()))?;
+    if let Some(out) = &out {
+        if out.file_name().is_none() {
+            return Err(format!("`{}` does not name a directory", out.display()));
+        }
+        recover_interrupted_output(out)?;
+    }
     let roots = discover(&root, &common.paths)?;
     let loader = DiskLoader { root: root.clone() };
     let building = out.is_some();
@@ -260,7 +266,7 @@ impl Loader for DiskLoader {
         }
         let metadata = std::fs::metadata(&canonical).map_err(|error| LoadError::Io(error.to_string()))?;
         if metadata.len() > MAX_SOURCE_LEN as u64 {
-            return Err(LoadError::Io("it is larger than 4 GiB".to_string()));
+            return Err(LoadError::TooLarge { bytes: metadata.len() });
         }
         let bytes = std::fs::read(&canonical).map_err(|error| LoadError::Io(error.to_string()))?;
         String::from_utf8(bytes).map_err(|error| {
@@ -276,19 +282,43 @@ impl Loader for DiskLoader {
 /// Marks a directory as shipc's output, which `build` may replace.
 const OUTPUT_MARKER: &str = ".shipc-output";
 
+/// The directory `out` is in.
+fn parent_of(out: &Path) -> PathBuf {
+    match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// Where the next output is staged, and where the previous one waits while the two are swapped.
+fn temporary_names(out: &Path) -> (PathBuf, PathBuf) {
+    let name = out
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let parent = parent_of(out);
+    (
+        parent.join(format!(".{name}.shipc-new")),
+        parent.join(format!(".{name}.shipc-old")),
+    )
+}
+
+/// A build stopped between its two renames (power loss, `kill -9`) left the previous output under
+/// its temporary name: put it back before anything else, so that it is never lost.
+fn recover_interrupted_output(out: &Path) -> Result<(), String> {
+    let (_, previous) = temporary_names(out);
+    if !out.exists() && previous.join(OUTPUT_MARKER).is_file() {
+        std::fs::rename(&previous, out).map_err(|error| format!("cannot restore `{}`: {error}", out.display()))?;
+    }
+    Ok(())
+}
+
 /// Writes the files to a fresh directory beside `out`, then swaps it into place: an error, a crash or
 /// Ctrl-C leaves the previous output as it was, and files of services that no longer exist disappear
 /// only on success. An existing `out` is replaced only if it is empty or was written by shipc.
 fn write_output(out: &Path, files: &[OutputFile]) -> Result<(), String> {
-    let name = out
-        .file_name()
-        .ok_or("the output path must name a directory")?
-        .to_string_lossy()
-        .into_owned();
-    let parent = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
+    let parent = parent_of(out);
+    let (staging, previous) = temporary_names(out);
     if out.exists() {
         if !out.is_dir() {
             return Err("it exists and is not a directory".to_string());
@@ -302,8 +332,6 @@ fn write_output(out: &Path, files: &[OutputFile]) -> Result<(), String> {
         }
     }
     std::fs::create_dir_all(&parent).map_err(|e| e.to_string())?;
-    let staging = parent.join(format!(".{name}.shipc-new"));
-    let previous = parent.join(format!(".{name}.shipc-old"));
     for leftover in [&staging, &previous] {
         if leftover.exists() {
             std::fs::remove_dir_all(leftover).map_err(|e| e.to_string())?;

@@ -110,8 +110,9 @@ pub struct SourceMap {
     files: Vec<SourceFile>,
 }
 
-/// The largest source file shipc accepts: spans are 32-bit offsets.
-pub const MAX_SOURCE_LEN: usize = u32::MAX as usize;
+/// The largest source file shipc reads. A hand-written `.ship` file is a few kilobytes and a generated
+/// one with 20,000 services fits; anything larger is refused with a diagnostic rather than parsed.
+pub const MAX_SOURCE_LEN: usize = 16 * 1024 * 1024;
 
 impl SourceMap {
     /// An empty map.

@@ -55,6 +55,7 @@ codes! {
     E0105 "invalid-interpolation" "a `${...}` inside a string is not a dotted name";
     E0106 "number-too-large" "a number literal does not fit the compiler's numbers";
     E0107 "invalid-utf8" "a source file is not UTF-8 text";
+    E0108 "file-too-large" "a source file is larger than shipc reads";
 
     E0201 "unknown-name" "a name refers to nothing that is declared or imported";
     E0202 "duplicate-definition" "two declarations, fields or entries have the same name";

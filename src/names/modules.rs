@@ -27,6 +27,11 @@ pub enum LoadError {
         /// Byte offset of the first invalid sequence.
         valid_up_to: usize,
     },
+    /// The file is larger than [`MAX_SOURCE_LEN`].
+    TooLarge {
+        /// Its size in bytes.
+        bytes: u64,
+    },
     /// Any other failure to read, with the system's words.
     Io(String),
 }
@@ -37,6 +42,11 @@ impl LoadError {
             LoadError::NotFound => "no such file".to_string(),
             LoadError::OutsideProject => "it resolves to a place outside the project root".to_string(),
             LoadError::NotUtf8 { .. } => "it is not UTF-8 text".to_string(),
+            LoadError::TooLarge { bytes } => format!(
+                "it is {} MiB; shipc reads files of up to {} MiB",
+                bytes.div_ceil(1024 * 1024),
+                MAX_SOURCE_LEN / (1024 * 1024)
+            ),
             LoadError::Io(reason) => reason.clone(),
         }
     }
@@ -83,11 +93,24 @@ pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diag
         if state.by_path.contains_key(root) {
             continue;
         }
-        match state.loader.load(root) {
+        match state.read(root) {
             Ok(text) => {
                 state.add(root, text);
             }
             Err(LoadError::NotUtf8 { text, valid_up_to }) => state.add_not_utf8(root, text, valid_up_to),
+            Err(error @ LoadError::TooLarge { .. }) => {
+                let source = state.sources.add(root.clone(), String::new());
+                state.by_path.insert(root.clone(), None);
+                state.diagnostics.push(
+                    Diagnostic::new(
+                        Code::E0108,
+                        Span::new(source, 0, 0),
+                        format!("`{root}` is too large to compile"),
+                    )
+                    .note(error.describe())
+                    .help("split it into several files that import each other"),
+                );
+            }
             Err(error) => {
                 state.modules.unreadable_root = true;
                 let source = state.sources.add(root.clone(), String::new());
@@ -132,12 +155,18 @@ struct LoadState<'a> {
 
 impl LoadState<'_> {
     /// Parses a loaded file and queues its imports. Returns its id.
+    /// Loads a file, refusing one too large to compile whatever the loader.
+    fn read(&self, path: &str) -> Result<String, LoadError> {
+        let text = self.loader.load(path)?;
+        if text.len() > MAX_SOURCE_LEN {
+            return Err(LoadError::TooLarge {
+                bytes: text.len() as u64,
+            });
+        }
+        Ok(text)
+    }
+
     fn add(&mut self, path: &str, text: String) -> ModuleId {
-        let text = if text.len() > MAX_SOURCE_LEN {
-            String::new()
-        } else {
-            text
-        };
         let source = self.sources.add(path, text);
         let ast = syntax::parse(source, self.sources.file(source).text(), self.diagnostics);
         let id = ModuleId(self.modules.modules.len());
@@ -205,7 +234,7 @@ impl LoadState<'_> {
         if let Some(known) = self.by_path.get(&path) {
             return *known;
         }
-        match self.loader.load(&path) {
+        match self.read(&path) {
             Ok(text) => Some(self.add(&path, text)),
             Err(LoadError::NotUtf8 { text, valid_up_to }) => {
                 self.add_not_utf8(&path, text, valid_up_to);
@@ -216,6 +245,15 @@ impl LoadState<'_> {
                 self.diagnostics.push(
                     outside_project(span, spec)
                         .note(format!("`{path}` is a symbolic link that leads out of the project")),
+                );
+                None
+            }
+            Err(error @ LoadError::TooLarge { .. }) => {
+                self.by_path.insert(path.clone(), None);
+                self.diagnostics.push(
+                    Diagnostic::new(Code::E0108, span, format!("`{path}` is too large to compile"))
+                        .label(error.describe())
+                        .help("split it into several files that import each other"),
                 );
                 None
             }

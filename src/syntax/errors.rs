@@ -128,6 +128,9 @@ pub fn syntax_error(
             .help("simplify or split the declaration");
         }
     };
+    if let Some(diagnostic) = non_ascii_name(chunk, at, offset, source) {
+        return diagnostic;
+    }
     let (found, found_len) = found_token(chunk, at);
     // An error at the end of a chunk is really at the end of its last token: the next declaration
     // (or the end of the file) is where the parser noticed, not where the mistake is.
@@ -150,6 +153,39 @@ pub fn syntax_error(
     } else {
         diagnostic
     }
+}
+
+/// A letter outside ASCII where the parser stopped is nearly always inside a name (`service café`):
+/// say that names are ASCII rather than list what the grammar expected next.
+fn non_ascii_name(chunk: &str, at: usize, offset: usize, source: SourceId) -> Option<Diagnostic> {
+    let letter = chunk.get(at..)?.chars().next()?;
+    if letter.is_ascii() || !letter.is_alphanumeric() {
+        return None;
+    }
+    let is_name_char = |c: char| c.is_alphanumeric() || c == '_';
+    let before = chunk.get(..at)?;
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| is_name_char(*c))
+        .last()
+        .map_or(at, |(idx, _)| idx);
+    let end = chunk
+        .get(at..)?
+        .char_indices()
+        .find(|(_, c)| !is_name_char(*c))
+        .map_or(chunk.len(), |(idx, _)| at + idx);
+    let word = chunk.get(start..end)?;
+    Some(
+        Diagnostic::new(
+            Code::E0101,
+            Span::new(source, (offset + start) as u32, (offset + end) as u32),
+            format!("`{word}` is not a name: names are ASCII letters, digits and `_`"),
+        )
+        .label(format!("`{letter}` is not an ASCII letter"))
+        .help("write the name in ASCII; strings (\"...\") may hold any text")
+        .note("services and metrics name Kubernetes objects and Argo metrics, which allow only ASCII"),
+    )
 }
 
 /// `a`, `a or b`, `a, b or c`.

@@ -1,42 +1,6 @@
 //! The `shipc` binary: exit codes, output written only on success and atomically, formats.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-use crate::support;
-
-const VALID_SERVICE: &str = r#"platform { namespace = "shop" prometheus = "http://prometheus:9090" }
-
-service web {
-  image     = "registry.example.com/web:1.0.0"
-  port      = 8080
-  replicas  = 2
-  resources = { cpu: 100m, memory: 128Mi }
-  readiness = http_get("/ready")
-  release blue_green { promote = manual }
-}
-"#;
-
-fn shipc(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_shipc"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .env_remove("COLUMNS")
-        .output()
-        .unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
-
-fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
-    let path = dir.join(name);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(&path, text).unwrap();
-    path
-}
+use crate::support::{self, VALID_SERVICE, shipc, stderr, tree_bytes, write};
 
 #[test]
 fn check_of_the_examples_succeeds_quietly() {
@@ -241,23 +205,7 @@ fn the_same_input_gives_byte_identical_output() {
         let output = shipc(&first, &["build", "examples", "--out", target.to_str().unwrap()]);
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     }
-    let files = |root: &Path| -> Vec<(String, Vec<u8>)> {
-        let mut files: Vec<_> = walkdir::WalkDir::new(root)
-            .sort_by_file_name()
-            .into_iter()
-            .map(|e| e.unwrap())
-            .filter(|e| e.file_type().is_file())
-            .map(|e| {
-                (
-                    e.path().strip_prefix(root).unwrap().display().to_string(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect();
-        files.sort();
-        files
-    };
-    assert_eq!(files(&dir.join("a")), files(&dir.join("b")));
+    assert_eq!(tree_bytes(&dir.join("a")), tree_bytes(&dir.join("b")));
 }
 
 #[test]

@@ -18,6 +18,10 @@ const COVERED_ELSEWHERE: &[(Code, &str)] = &[
         Code::E0107,
         "invalid UTF-8 cannot be kept in a UI fixture; see cli::a_file_that_is_not_utf8_is_reported_where_it_breaks",
     ),
+    (
+        Code::E0108,
+        "a file over 16 MiB does not belong in the repository; see hostile::a_100_mb_file_is_refused_without_being_read",
+    ),
 ];
 
 #[test]

@@ -1,5 +1,5 @@
 //! The integration suite, built as one test binary: UI (diagnostics) and build (YAML) snapshots, the
-//! examples, the command line, and a property test over mutated examples.
+//! examples, the command line, hostile inputs, and a property test over mutated examples.
 
 #![allow(
     clippy::unwrap_used,
@@ -13,6 +13,7 @@ mod build;
 mod cli;
 mod docs;
 mod examples;
+mod hostile;
 mod mutation;
 mod support;
 mod ui;

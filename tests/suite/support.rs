@@ -1,6 +1,7 @@
 //! Helpers shared by the suite: fixtures into memory, stable rendering, insta settings, scratch dirs.
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use shipc::diagnostics::render::{self, RenderOptions};
 use shipc::{Compilation, MemoryLoader};
@@ -77,4 +78,59 @@ pub fn scratch_dir(name: &str) -> PathBuf {
     }
     std::fs::create_dir_all(&dir).unwrap();
     dir
+}
+
+/// A service that checks clean, for tests that break something else.
+pub const VALID_SERVICE: &str = r#"platform { namespace = "shop" prometheus = "http://prometheus:9090" }
+
+service web {
+  image     = "registry.example.com/web:1.0.0"
+  port      = 8080
+  replicas  = 2
+  resources = { cpu: 100m, memory: 128Mi }
+  readiness = http_get("/ready")
+  release blue_green { promote = manual }
+}
+"#;
+
+/// Runs the binary in `dir` with a fixed environment.
+pub fn shipc(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_shipc"))
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env_remove("COLUMNS")
+        .output()
+        .unwrap()
+}
+
+/// Standard error, as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Writes a file, creating its directory.
+pub fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Every file under `root` with its bytes, by relative path.
+pub fn tree_bytes(root: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<_> = walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            (
+                e.path().strip_prefix(root).unwrap().display().to_string(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
 }
