@@ -25,65 +25,14 @@ impl Rng {
     }
 }
 
-/// Pieces of the language worth splicing in: they reach deeper than random bytes.
-const TOKENS: &[&str] = &[
-    "{",
-    "}",
-    "(",
-    ")",
-    "[",
-    "]",
-    "..",
-    ".",
-    ",",
-    ":",
-    "=",
-    "\"",
-    "\"\"\"",
-    "${",
-    "${platform.registry}",
-    "//",
-    "\n",
-    "service",
-    "platform",
-    "metric",
-    "import",
-    "release",
-    "blue_green",
-    "before_promotion",
-    "after_promotion",
-    "check",
-    "rollback when",
-    "and",
-    "or",
-    "every",
-    "samples",
-    "tolerate",
-    "> 1%",
-    "< 500ms",
-    "30",
-    "30s",
-    "1d",
-    "250m",
-    "512Mi",
-    "70%",
-    "-1",
-    "99999999999999999999999999999999999",
-    "0.000000000000000000001",
-    "http_get(\"/x\")",
-    "secret(\"s\", key: \"k\")",
-    "auto(after: 1m)",
-    "manual",
-    "cpu(70%)",
-    "error_rate(checkout)",
-    "\u{0}",
-    "é",
-    "{{",
-    "\\",
-    "import \"./x\"",
-];
+/// Pieces of the language worth splicing in: they reach deeper than random bytes. The same list
+/// drives the fuzz targets.
+#[path = "../../fuzz/src/dictionary.rs"]
+mod dictionary;
 
 fn mutate(text: &str, rng: &mut Rng) -> String {
+    static TOKENS: std::sync::LazyLock<Vec<Vec<u8>>> =
+        std::sync::LazyLock::new(|| dictionary::tokens(dictionary::TEXT));
     let mut bytes = text.as_bytes().to_vec();
     for _ in 0..=rng.below(3) {
         let at = rng.below(bytes.len() + 1);
@@ -103,8 +52,8 @@ fn mutate(text: &str, rng: &mut Rng) -> String {
                 bytes.swap(at, other);
             }
             _ => {
-                let token = TOKENS[rng.below(TOKENS.len())];
-                bytes.splice(at..at, token.bytes());
+                let token = &TOKENS[rng.below(TOKENS.len())];
+                bytes.splice(at..at, token.iter().copied());
             }
         }
     }
