@@ -32,6 +32,47 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: PathBuf,
     },
+    /// Draw each service's release flow (Mermaid or Graphviz DOT) on standard output.
+    Graph {
+        #[command(flatten)]
+        common: CommonArgs,
+        /// The diagram language.
+        #[arg(long, value_enum, default_value_t = GraphStyle::Mermaid)]
+        style: GraphStyle,
+    },
+    /// Create a new service file, and a platform file if the project has none.
+    Init(InitArgs),
+    /// Print a shell completion script.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(clap::Args, Debug)]
+struct InitArgs {
+    /// The service's name [default: the directory's name].
+    name: Option<String>,
+    /// The project directory to create the files in [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    dir: Option<PathBuf>,
+    /// The namespace, when a platform file is created.
+    #[arg(long, default_value = "default")]
+    namespace: String,
+    /// The image registry, when a platform file is created.
+    #[arg(long, default_value = "registry.example.com")]
+    registry: String,
+    /// The Prometheus address, when a platform file is created.
+    #[arg(long, default_value = "http://prometheus.monitoring.svc.cluster.local:9090")]
+    prometheus: String,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum GraphStyle {
+    /// A Mermaid flowchart, which GitHub renders in Markdown.
+    Mermaid,
+    /// A Graphviz digraph, for `dot -Tsvg`.
+    Dot,
 }
 
 #[derive(clap::Args, Debug)]
@@ -54,6 +95,10 @@ enum Format {
     Human,
     /// One JSON document (schema in docs/diagnostics.md).
     Json,
+    /// One line per diagnostic: `file:line:col: CODE message`.
+    Short,
+    /// SARIF 2.1.0, for GitHub code scanning.
+    Sarif,
 }
 
 /// The exit code for usage and IO failures.
@@ -82,14 +127,15 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
     let (common, out) = match cli.command {
         Command::Check(common) => (common, None),
         Command::Build { common, out } => (common, Some(out)),
+        Command::Graph { common, style } => return graph(&common, style),
+        Command::Init(args) => return init(&args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut command, "shipc", &mut std::io::stdout());
+            return Ok(ExitCode::SUCCESS);
+        }
     };
-    let root = match &common.root {
-        Some(root) => root.clone(),
-        None => std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?,
-    };
-    let root = root
-        .canonicalize()
-        .map_err(|error| format!("cannot use `{}` as the project root: {error}", root.display()))?;
+    let root = project_root(&common)?;
     if let Some(out) = &out {
         if out.file_name().is_none() {
             return Err(format!("`{}` does not name a directory", out.display()));
@@ -107,11 +153,8 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
         }
     })?;
     report(&compilation, common.format);
-    if compilation.unreadable_input {
-        return Ok(ExitCode::from(EXIT_USAGE));
-    }
-    if compilation.has_errors() {
-        return Ok(ExitCode::from(1));
+    if let Some(code) = exit_code(&compilation) {
+        return Ok(code);
     }
     if let Some(out) = out {
         write_output(&out, &compilation.outputs)
@@ -128,9 +171,131 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
+fn project_root(common: &CommonArgs) -> Result<PathBuf, String> {
+    let root = match &common.root {
+        Some(root) => root.clone(),
+        None => std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?,
+    };
+    root.canonicalize()
+        .map_err(|error| format!("cannot use `{}` as the project root: {error}", root.display()))
+}
+
+fn exit_code(compilation: &Compilation) -> Option<ExitCode> {
+    if compilation.unreadable_input {
+        return Some(ExitCode::from(EXIT_USAGE));
+    }
+    compilation.has_errors().then(|| ExitCode::from(1))
+}
+
+fn graph(common: &CommonArgs, style: GraphStyle) -> Result<ExitCode, String> {
+    let root = project_root(common)?;
+    let roots = discover(&root, &common.paths)?;
+    let loader = DiskLoader { root };
+    let style = match style {
+        GraphStyle::Mermaid => crate::graph::Style::Mermaid,
+        GraphStyle::Dot => crate::graph::Style::Dot,
+    };
+    let (compilation, drawing) = run_with_large_stack(move || crate::graph(&roots, &loader, style))?;
+    report(&compilation, common.format);
+    if let Some(code) = exit_code(&compilation) {
+        return Ok(code);
+    }
+    print!("{}", drawing.unwrap_or_default());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Scaffolds a service (and a platform when the project has none), checks the result as it will be
+/// on disk, and writes it only when it checks clean.
+fn init(args: &InitArgs) -> Result<ExitCode, String> {
+    let dir = match &args.dir {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?,
+    };
+    let dir = dir
+        .canonicalize()
+        .map_err(|error| format!("cannot use `{}`: {error}", dir.display()))?;
+    let name = match &args.name {
+        Some(name) => name.clone(),
+        None => dir
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .ok_or("give the service a name: `shipc init NAME`")?,
+    };
+    let platform = match find_platform(&dir) {
+        Some(path) => crate::scaffold::Platform::Existing(format!("./{}", path.trim_end_matches(".ship"))),
+        None => crate::scaffold::Platform::New(crate::scaffold::PlatformSettings {
+            registry: args.registry.clone(),
+            namespace: args.namespace.clone(),
+            prometheus: args.prometheus.clone(),
+        }),
+    };
+    let files = crate::scaffold::service(&name, &platform)?;
+    for file in &files {
+        if dir.join(&file.path).exists() {
+            return Err(format!("`{}` exists already; nothing was written", file.path));
+        }
+    }
+    let loader = OverlayLoader {
+        files: &files,
+        disk: DiskLoader { root: dir.clone() },
+    };
+    let service_file = files.first().map(|file| file.path.clone()).unwrap_or_default();
+    let compilation = crate::check(&[service_file], &loader);
+    report(&compilation, Format::Human);
+    if let Some(code) = exit_code(&compilation) {
+        eprintln!("shipc: the new files would not check clean with this project; nothing was written");
+        return Ok(code);
+    }
+    for file in &files {
+        std::fs::write(dir.join(&file.path), &file.contents)
+            .map_err(|error| format!("cannot write `{}`: {error}", file.path))?;
+    }
+    let written: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
+    eprintln!(
+        "shipc: created {}; `shipc build . --out manifests` compiles the project",
+        written.join(" and ")
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The project-relative path of a file that declares a `platform`, if any does (the first by path).
+fn find_platform(dir: &Path) -> Option<String> {
+    let roots = discover(dir, &[dir.to_path_buf()]).ok()?;
+    let loader = DiskLoader {
+        root: dir.to_path_buf(),
+    };
+    roots.into_iter().find(|path| {
+        let Ok(text) = loader.load(path) else {
+            return false;
+        };
+        let mut sources = crate::source::SourceMap::new();
+        let source = sources.add(path.clone(), text);
+        let mut ignored = crate::diagnostics::Diagnostics::new();
+        let file = crate::syntax::parse(source, sources.file(source).text(), &mut ignored);
+        file.items
+            .iter()
+            .any(|item| matches!(item, crate::syntax::ast::Item::Platform(_)))
+    })
+}
+
+/// The files about to be written, seen as if they were on disk already.
+struct OverlayLoader<'a> {
+    files: &'a [OutputFile],
+    disk: DiskLoader,
+}
+
+impl Loader for OverlayLoader<'_> {
+    fn load(&self, path: &str) -> Result<String, LoadError> {
+        match self.files.iter().find(|file| file.path == path) {
+            Some(file) => Ok(file.contents.clone()),
+            None => self.disk.load(path),
+        }
+    }
+}
+
 /// Deeply nested input is bounded by the parser, but the compiler still runs on a thread with a
 /// generous stack so that no legal input comes near the limit of the main thread's.
-fn run_with_large_stack(work: impl FnOnce() -> Compilation + Send + 'static) -> Result<Compilation, String> {
+fn run_with_large_stack<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
     std::thread::Builder::new()
         .name("shipc".into())
         .stack_size(256 * 1024 * 1024)
@@ -142,12 +307,18 @@ fn run_with_large_stack(work: impl FnOnce() -> Compilation + Send + 'static) -> 
 
 fn report(compilation: &Compilation, format: Format) {
     match format {
-        Format::Json => {
-            print!(
-                "{}",
-                render::json::render(&compilation.diagnostics, &compilation.sources)
-            );
-        }
+        Format::Json => print!(
+            "{}",
+            render::json::render(&compilation.diagnostics, &compilation.sources)
+        ),
+        Format::Sarif => print!(
+            "{}",
+            render::sarif::render(&compilation.diagnostics, &compilation.sources)
+        ),
+        Format::Short => print!(
+            "{}",
+            render::short::render(&compilation.diagnostics, &compilation.sources)
+        ),
         Format::Human => {
             let stderr = std::io::stderr();
             let options = RenderOptions {

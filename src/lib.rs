@@ -16,8 +16,10 @@ pub mod cli;
 pub mod decimal;
 pub mod diagnostics;
 pub mod emit;
+pub mod graph;
 pub mod lower;
 pub mod names;
+pub mod scaffold;
 pub mod source;
 pub mod syntax;
 
@@ -62,11 +64,39 @@ pub fn build(roots: &[String], loader: &dyn Loader) -> Compilation {
     compile(roots, loader, true)
 }
 
-fn compile(roots: &[String], loader: &dyn Loader, emit_files: bool) -> Compilation {
+/// Checks `roots` and, when no error was found, draws every service's release flow.
+pub fn graph(roots: &[String], loader: &dyn Loader, style: graph::Style) -> (Compilation, Option<String>) {
+    let (sources, diagnostics, program, model) = front_end(roots, loader);
+    let drawing = (!diagnostics.has_errors()).then(|| graph::render(&model, style));
+    (finish(sources, diagnostics, &program, Vec::new()), drawing)
+}
+
+/// Syntax, names and checks: everything before lowering.
+fn front_end(roots: &[String], loader: &dyn Loader) -> (SourceMap, Diagnostics, names::Program, check::Model) {
     let mut sources = SourceMap::new();
     let mut diagnostics = Diagnostics::new();
     let program = names::resolve(roots, loader, &mut sources, &mut diagnostics);
     let model = check::check(&program, &mut diagnostics);
+    (sources, diagnostics, program, model)
+}
+
+fn finish(
+    sources: SourceMap,
+    diagnostics: Diagnostics,
+    program: &names::Program,
+    outputs: Vec<OutputFile>,
+) -> Compilation {
+    Compilation {
+        n_services: program.services.len(),
+        unreadable_input: program.unreadable_root,
+        diagnostics: diagnostics.into_sorted(&sources),
+        sources,
+        outputs,
+    }
+}
+
+fn compile(roots: &[String], loader: &dyn Loader, emit_files: bool) -> Compilation {
+    let (mut sources, mut diagnostics, program, model) = front_end(roots, loader);
     let mut outputs = Vec::new();
     if emit_files && !diagnostics.has_errors() {
         let bundle = lower::lower(&model);
@@ -88,11 +118,5 @@ fn compile(roots: &[String], loader: &dyn Loader, emit_files: bool) -> Compilati
             }
         }
     }
-    Compilation {
-        n_services: program.services.len(),
-        unreadable_input: program.unreadable_root,
-        diagnostics: diagnostics.into_sorted(&sources),
-        sources,
-        outputs,
-    }
+    finish(sources, diagnostics, &program, outputs)
 }

@@ -8,7 +8,7 @@
 
 mod args;
 mod conditions;
-mod k8s_names;
+pub mod k8s_names;
 mod metrics;
 pub mod model;
 mod platform;

@@ -93,29 +93,31 @@ impl UniqueNames {
 /// The expr-lang failure condition for a predicate over one sample (`#`), with missing data failing.
 pub fn failure_condition(predicate: &Predicate) -> String {
     let body = match predicate {
-        Predicate::All(parts) if parts.len() > 1 => format!("({})", render(predicate)),
-        _ => render(predicate),
+        Predicate::All(parts) if parts.len() > 1 => format!("({})", condition_text(predicate, "#")),
+        _ => condition_text(predicate, "#"),
     };
     format!("len(result) == 0 || any(result, {{isNaN(#) || {body}}})")
 }
 
-fn render(predicate: &Predicate) -> String {
+/// The predicate as expr-lang about `subject` (`# > 0.01 || # < 0.001`), which also reads well to
+/// people when the subject is the metric's name.
+pub fn condition_text(predicate: &Predicate, subject: &str) -> String {
     match predicate {
-        Predicate::Compare(op, value) => format!("# {} {value}", op.as_str()),
-        Predicate::All(parts) => join(parts, " && ", |p| matches!(p, Predicate::Any(_))),
-        Predicate::Any(parts) => join(parts, " || ", |p| matches!(p, Predicate::All(_))),
+        Predicate::Compare(op, value) => format!("{subject} {} {value}", op.as_str()),
+        Predicate::All(parts) => join(parts, " && ", subject, |p| matches!(p, Predicate::Any(_))),
+        Predicate::Any(parts) => join(parts, " || ", subject, |p| matches!(p, Predicate::All(_))),
     }
 }
 
 /// Joins parts with `op`, parenthesising those that `needs_parens` says would read ambiguously.
-fn join(parts: &[Predicate], op: &str, needs_parens: fn(&Predicate) -> bool) -> String {
+fn join(parts: &[Predicate], op: &str, subject: &str, needs_parens: fn(&Predicate) -> bool) -> String {
     parts
         .iter()
         .map(|part| {
             if needs_parens(part) {
-                format!("({})", render(part))
+                format!("({})", condition_text(part, subject))
             } else {
-                render(part)
+                condition_text(part, subject)
             }
         })
         .collect::<Vec<_>>()

@@ -4,7 +4,7 @@
 //! `autoPromotionEnabled`/`autoPromotionSeconds`, analyses become AnalysisTemplates whose conditions
 //! cannot pass on missing data (see [`analysis`]). Lowering cannot fail: the model is already valid.
 
-mod analysis;
+pub mod analysis;
 pub mod ir;
 
 use crate::check::model::{self, Model, Promotion, Replicas};

@@ -11,9 +11,11 @@
 
 mod build;
 mod cli;
+mod commands;
 mod docs;
 mod examples;
 mod hostile;
 mod mutation;
+mod precommit;
 mod support;
 mod ui;

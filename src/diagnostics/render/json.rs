@@ -6,7 +6,8 @@
 
 use serde::Serialize;
 
-use crate::diagnostics::{Diagnostic, Label, Severity};
+use super::{Place, place};
+use crate::diagnostics::{Diagnostic, Severity};
 use crate::source::SourceMap;
 
 #[derive(Serialize)]
@@ -24,7 +25,7 @@ struct JsonDiagnostic<'a> {
     severity: &'static str,
     message: &'a str,
     #[serde(flatten)]
-    location: Location<'a>,
+    location: Place<'a>,
     labels: Vec<JsonLabel<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     help: Option<&'a str>,
@@ -36,29 +37,7 @@ struct JsonLabel<'a> {
     message: &'a str,
     primary: bool,
     #[serde(flatten)]
-    location: Location<'a>,
-}
-
-#[derive(Serialize)]
-struct Location<'a> {
-    file: &'a str,
-    line: u32,
-    column: u32,
-    end_line: u32,
-    end_column: u32,
-}
-
-fn locate<'a>(label: &Label, sources: &'a SourceMap) -> Location<'a> {
-    let file = sources.file(label.span.source);
-    let start = file.line_col(label.span.start);
-    let end = file.line_col(label.span.end);
-    Location {
-        file: file.path(),
-        line: start.line,
-        column: start.column,
-        end_line: end.line,
-        end_column: end.column,
-    }
+    location: Place<'a>,
 }
 
 /// The whole report as one JSON document followed by a newline.
@@ -75,13 +54,13 @@ pub fn render(diagnostics: &[Diagnostic], sources: &SourceMap) -> String {
                     Severity::Warning => "warning",
                 },
                 message: &diagnostic.message,
-                location: locate(&diagnostic.primary, sources),
+                location: place(&diagnostic.primary, sources),
                 labels: std::iter::once((&diagnostic.primary, true))
                     .chain(diagnostic.secondary.iter().map(|label| (label, false)))
                     .map(|(label, primary)| JsonLabel {
                         message: &label.message,
                         primary,
-                        location: locate(label, sources),
+                        location: place(label, sources),
                     })
                     .collect(),
                 help: diagnostic.help.as_deref(),
