@@ -40,6 +40,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphStyle::Mermaid)]
         style: GraphStyle,
     },
+    /// Rewrite .ship files in the canonical layout.
+    Fmt {
+        /// Files or directories to format (directories are searched for *.ship files).
+        #[arg(value_name = "PATH", default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Change nothing: list the files that are not in the canonical layout, and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
+    /// Explain a diagnostic code, with a wrong and a right example.
+    Explain {
+        /// A code (`E0505`) or its name (`analysis-outlasts-scale-down`).
+        code: String,
+    },
     /// Create a new service file, and a platform file if the project has none.
     Init(InitArgs),
     /// Print a shell completion script.
@@ -129,6 +143,14 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
         Command::Build { common, out } => (common, Some(out)),
         Command::Graph { common, style } => return graph(&common, style),
         Command::Init(args) => return init(&args),
+        Command::Fmt { paths, check } => return fmt(&paths, check),
+        Command::Explain { code } => {
+            let code = crate::Code::parse(&code).ok_or_else(|| {
+                format!("`{code}` is not a diagnostic code; the codes are listed in docs/diagnostics.md")
+            })?;
+            print!("{}", crate::diagnostics::explain::explanation(code));
+            return Ok(ExitCode::SUCCESS);
+        }
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             clap_complete::generate(shell, &mut command, "shipc", &mut std::io::stdout());
@@ -202,6 +224,64 @@ fn graph(common: &CommonArgs, style: GraphStyle) -> Result<ExitCode, String> {
     }
     print!("{}", drawing.unwrap_or_default());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Formats files in place (each replaced atomically), or with `check` lists those that would change.
+/// A file with syntax errors is left alone and its errors are reported.
+fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
+    let root = std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?;
+    let root = root.canonicalize().map_err(|error| error.to_string())?;
+    let files = discover(&root, paths)?;
+    let loader = DiskLoader { root: root.clone() };
+    let mut unformatted = Vec::new();
+    let mut broken = Vec::new();
+    for path in &files {
+        let text = loader
+            .load(path)
+            .map_err(|error| format!("cannot read `{path}`: {}", error.describe()))?;
+        match crate::format::format(&text) {
+            Some(formatted) if formatted == text => {}
+            Some(formatted) => {
+                if !check {
+                    replace_file(&root.join(path), &formatted)
+                        .map_err(|error| format!("cannot write `{path}`: {error}"))?;
+                }
+                unformatted.push(path.clone());
+            }
+            None => broken.push(path.clone()),
+        }
+    }
+    if !broken.is_empty() {
+        let compilation = crate::check(&broken, &loader);
+        report(&compilation, Format::Human);
+        eprintln!(
+            "shipc: {} not formatted: fix the syntax errors first",
+            count(broken.len(), "file")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    for path in &unformatted {
+        println!("{path}");
+    }
+    if check && !unformatted.is_empty() {
+        eprintln!(
+            "shipc: {} not in the canonical layout; `shipc fmt` rewrites them",
+            count(unformatted.len(), "file")
+        );
+        return Ok(ExitCode::from(1));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes beside the file and renames over it, so an interrupted run leaves the old text whole.
+fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.shipc-fmt"));
+    std::fs::write(&temporary, text)?;
+    std::fs::rename(&temporary, path)
 }
 
 /// Scaffolds a service (and a platform when the project has none), checks the result as it will be

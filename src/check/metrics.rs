@@ -127,6 +127,9 @@ impl Checker<'_> {
         }
         let params = self.params(&decl.params);
         self.check_query(decl, &params);
+        if self.error_count() == errors_before {
+            self.check_promql(decl, &params);
+        }
         if self.error_count() > errors_before {
             return None;
         }

@@ -4,7 +4,7 @@
 //! in one never stops the others. A declaration that produced an error is left out of the model (and
 //! names that failed to resolve are not reported again where they are used), so one mistake gives one
 //! diagnostic. Checks live in one file per family: `service.rs`, `release.rs`, `conditions.rs`,
-//! `metrics.rs`, `k8s_names.rs`, `policy.rs`; shared value readers in `values.rs`, units in `units.rs`.
+//! `metrics.rs`, `promql.rs`, `k8s_names.rs`, `policy.rs`; shared value readers in `values.rs`, units in `units.rs`.
 
 mod args;
 mod conditions;
@@ -13,6 +13,7 @@ mod metrics;
 pub mod model;
 mod platform;
 mod policy;
+mod promql;
 mod release;
 mod service;
 pub mod units;

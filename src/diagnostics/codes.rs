@@ -93,6 +93,8 @@ codes! {
     E0510 "missing-prometheus" "a Prometheus metric is used but the platform has no `prometheus` address";
     E0511 "promotion-outruns-analysis" "`promote = auto(after: ..)` would promote before the pre-promotion analysis ends";
     E0512 "tolerate-across-metrics" "`tolerate` on a rule that watches more than one metric";
+    E0513 "invalid-promql" "a metric's query is not valid PromQL";
+    E0514 "query-not-a-vector" "a metric's query returns a scalar, which rollback conditions cannot read";
 
     E0601 "invalid-kubernetes-name" "a name shipc derives for a Kubernetes object is not valid there";
     E0602 "invalid-image" "an image reference is not one a container runtime accepts";
@@ -113,6 +115,14 @@ impl Code {
             Severity::Error
         }
     }
+
+    /// The code a user typed: `E0505`, `e0505` or its name `analysis-outlasts-scale-down`, in any case.
+    pub fn parse(text: &str) -> Option<Code> {
+        Code::ALL
+            .iter()
+            .copied()
+            .find(|code| code.as_str().eq_ignore_ascii_case(text) || code.name().eq_ignore_ascii_case(text))
+    }
 }
 
 #[cfg(test)]
@@ -131,6 +141,38 @@ mod tests {
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
             );
             assert!(!code.summary().ends_with('.'), "{}", code.as_str());
+        }
+    }
+
+    #[test]
+    fn parse_reads_a_code_in_either_case_or_its_name() {
+        let cases = [
+            ("E0505", Some(Code::E0505)),
+            ("e0505", Some(Code::E0505)),
+            ("analysis-outlasts-scale-down", Some(Code::E0505)),
+            ("Analysis-Outlasts-Scale-Down", Some(Code::E0505)),
+            ("W0705", Some(Code::W0705)),
+            ("w0705", Some(Code::W0705)),
+            ("latest-image-tag", Some(Code::W0705)),
+            ("E0001", Some(Code::E0001)),
+            ("E9999", None),
+            ("E050", None),
+            ("0505", None),
+            (" E0505", None),
+            ("analysis_outlasts_scale_down", None),
+            ("", None),
+        ];
+        for (text, expected) in cases {
+            assert_eq!(Code::parse(text), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn parse_reads_back_every_code_and_name() {
+        for code in Code::ALL {
+            assert_eq!(Code::parse(code.as_str()), Some(*code));
+            assert_eq!(Code::parse(&code.as_str().to_ascii_lowercase()), Some(*code));
+            assert_eq!(Code::parse(code.name()), Some(*code));
         }
     }
 }

@@ -5,6 +5,7 @@
 //! problem. Rendering (human through miette, or JSON) lives in [`render`] and never changes the content.
 
 pub mod codes;
+pub mod explain;
 pub mod render;
 pub mod suggest;
 

@@ -37,7 +37,8 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    fn describe(&self) -> String {
+    /// Why the file could not be loaded, in words.
+    pub fn describe(&self) -> String {
         match self {
             LoadError::NotFound => "no such file".to_string(),
             LoadError::OutsideProject => "it resolves to a place outside the project root".to_string(),

@@ -9,7 +9,7 @@ pub mod ast;
 mod build_ast;
 pub mod chunks;
 mod errors;
-mod grammar;
+pub(crate) mod grammar;
 mod strings;
 
 use pest::Parser;

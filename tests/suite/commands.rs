@@ -1,5 +1,5 @@
-//! The subcommands around check and build: `graph`, `init`, `completions`, `--version`, and the
-//! `short` and `sarif` diagnostic formats.
+//! The subcommands around check and build: `graph`, `fmt`, `explain`, `init`, `completions`,
+//! `--version`, and the `short` and `sarif` diagnostic formats.
 
 use std::process::Command;
 
@@ -190,4 +190,54 @@ fn sarif_format_is_a_log_github_code_scanning_reads() {
     assert_eq!(location["region"]["startLine"], 5);
     assert_eq!(location["region"]["startColumn"], 15);
     assert_eq!(run["columnKind"], "unicodeCodePoints");
+}
+
+#[test]
+fn fmt_check_lists_files_and_fmt_rewrites_them() {
+    let dir = support::scratch_dir("fmt-cli");
+    let messy = VALID_SERVICE.replace("  port      = 8080", "      port=8080   ");
+    write(&dir, "web.ship", &messy);
+    let listed = shipc(&dir, &["fmt", "--check", "."]);
+    assert_eq!(listed.status.code(), Some(1), "{}", stderr(&listed));
+    assert_eq!(stdout(&listed), "web.ship\n");
+    assert_eq!(std::fs::read_to_string(dir.join("web.ship")).unwrap(), messy);
+
+    let rewritten = shipc(&dir, &["fmt", "."]);
+    assert_eq!(rewritten.status.code(), Some(0), "{}", stderr(&rewritten));
+    assert_eq!(stdout(&rewritten), "web.ship\n");
+    let formatted = std::fs::read_to_string(dir.join("web.ship")).unwrap();
+    assert!(formatted.contains("  port      = 8080\n"), "{formatted}");
+
+    let clean = shipc(&dir, &["fmt", "--check", "."]);
+    assert_eq!(clean.status.code(), Some(0), "{}", stderr(&clean));
+    assert!(stdout(&clean).is_empty());
+}
+
+#[test]
+fn fmt_leaves_a_file_with_syntax_errors_alone_and_reports_them() {
+    let dir = support::scratch_dir("fmt-broken");
+    let broken = VALID_SERVICE.replace("port      = 8080", "port      =");
+    write(&dir, "web.ship", &broken);
+    let output = shipc(&dir, &["fmt", "web.ship"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("error[E0101]"), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(dir.join("web.ship")).unwrap(), broken);
+}
+
+#[test]
+fn explain_prints_the_explanation_of_a_code_or_its_name() {
+    let repo = support::repo_root();
+    let by_code = shipc(&repo, &["explain", "E0505"]);
+    assert_eq!(by_code.status.code(), Some(0), "{}", stderr(&by_code));
+    assert!(stdout(&by_code).starts_with("# E0505: analysis-outlasts-scale-down\n"));
+    assert!(stdout(&by_code).contains("## Wrong") && stdout(&by_code).contains("## Right"));
+    let by_name = shipc(&repo, &["explain", "analysis-outlasts-scale-down"]);
+    assert_eq!(stdout(&by_name), stdout(&by_code));
+    let unknown = shipc(&repo, &["explain", "E9999"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("`E9999` is not a diagnostic code"),
+        "{}",
+        stderr(&unknown)
+    );
 }

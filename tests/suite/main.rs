@@ -14,6 +14,8 @@ mod cli;
 mod commands;
 mod docs;
 mod examples;
+mod explain;
+mod format;
 mod hostile;
 mod mutation;
 mod precommit;
