@@ -273,15 +273,28 @@ fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes beside the file and renames over it, so an interrupted run leaves the old text whole.
+/// Writes beside the file and renames over it, so an interrupted run leaves the old text whole. A
+/// symbolic link is followed (the file it points to is rewritten, the link stays), and the file keeps
+/// its permissions.
 fn replace_file(path: &Path, text: &str) -> std::io::Result<()> {
+    let path = path.canonicalize()?;
+    let permissions = std::fs::metadata(&path)?.permissions();
     let name = path
         .file_name()
         .map(|name| name.to_string_lossy().into_owned())
         .unwrap_or_default();
     let temporary = path.with_file_name(format!(".{name}.shipc-fmt"));
-    std::fs::write(&temporary, text)?;
-    std::fs::rename(&temporary, path)
+    write_synced(&temporary, text.as_bytes())?;
+    std::fs::set_permissions(&temporary, permissions)?;
+    std::fs::rename(&temporary, &path)
+}
+
+/// Writes a file and waits until its bytes are on disk, so that a rename after it never exposes an
+/// empty or partial file after a power loss.
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = std::fs::File::create(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
 }
 
 /// Scaffolds a service (and a platform when the project has none), checks the result as it will be
@@ -319,16 +332,25 @@ fn init(args: &InitArgs) -> Result<ExitCode, String> {
         files: &files,
         disk: DiskLoader { root: dir.clone() },
     };
-    let service_file = files.first().map(|file| file.path.clone()).unwrap_or_default();
-    let compilation = crate::check(&[service_file], &loader);
+    // The whole project with the new files, so that a clash with what exists (a service of the same
+    // name elsewhere) is caught before anything is written.
+    let mut roots = discover(&dir, std::slice::from_ref(&dir)).unwrap_or_default();
+    roots.extend(files.iter().map(|file| file.path.clone()));
+    roots.sort();
+    roots.dedup();
+    let compilation = crate::check(&roots, &loader);
     report(&compilation, Format::Human);
     if let Some(code) = exit_code(&compilation) {
         eprintln!("shipc: the new files would not check clean with this project; nothing was written");
         return Ok(code);
     }
     for file in &files {
-        std::fs::write(dir.join(&file.path), &file.contents)
-            .map_err(|error| format!("cannot write `{}`: {error}", file.path))?;
+        let written = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dir.join(&file.path))
+            .and_then(|mut handle| handle.write_all(file.contents.as_bytes()));
+        written.map_err(|error| format!("cannot write `{}`: {error}", file.path))?;
     }
     let written: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
     eprintln!(
@@ -554,7 +576,7 @@ fn temporary_names(out: &Path) -> (PathBuf, PathBuf) {
     )
 }
 
-/// A build stopped between its two renames (power loss, `kill -9`) left the previous output under
+/// A build killed between its two renames (`kill -9`, an out-of-memory kill) left the previous output under
 /// its temporary name: put it back before anything else, so that it is never lost.
 fn recover_interrupted_output(out: &Path) -> Result<(), String> {
     let (_, previous) = temporary_names(out);

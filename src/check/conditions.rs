@@ -128,6 +128,23 @@ impl Checker<'_> {
                 );
                 return None;
             }
+            // The template was parsed with stand-ins; an argument written outside quotes in the query
+            // (a name with `-`, a duration like `1.5m`) can still break it, so the real query is
+            // parsed too.
+            if let Err(error) = crate::promql::parse(&query) {
+                let (_, _, name) = self.metric_unit(id)?;
+                self.report(
+                    Diagnostic::new(
+                        Code::E0513,
+                        span,
+                        format!("with these arguments, the query of `{name}` is not valid PromQL: {}", error.message),
+                    )
+                    .label("the arguments make the query invalid")
+                    .note(format!("the query would be: {query}"))
+                    .help("pass arguments that fit where the query uses them, or quote the `${...}` in the query so it is a string"),
+                );
+                return None;
+            }
             let (unit, _, name) = self.metric_unit(id)?;
             let failure = if predicates.len() == 1 {
                 predicates.pop()?

@@ -38,9 +38,9 @@ struct Edge {
 pub fn render(model: &Model, style: Style) -> String {
     let mut flows = Vec::new();
     let mut edges = Vec::new();
-    for service in &model.services {
+    for (index, service) in model.services.iter().enumerate() {
         let mut nodes = Vec::new();
-        flow(service, &mut nodes, &mut edges);
+        flow(index, service, &mut nodes, &mut edges);
         flows.push((service.name.as_str(), nodes));
     }
     match style {
@@ -49,10 +49,11 @@ pub fn render(model: &Model, style: Style) -> String {
     }
 }
 
-fn flow(service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<Edge>) {
+fn flow(index: usize, service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<Edge>) {
     let release: &BlueGreen = &service.release;
-    // A prefix keeps ids clear of the diagram languages' keywords (`end`, `graph`, `node`...).
-    let id = |step: &str| format!("s_{}__{step}", service.name.replace('-', "_"));
+    // Ids come from the service's position, not its name: names may contain `-`, which neither
+    // language allows in a bare id, and a prefix keeps ids clear of keywords (`end`, `graph`, `node`).
+    let id = |step: &str| format!("s{index}_{step}");
     let mut push = |step: &str, label: Vec<String>, decision: bool| {
         nodes.push(Node {
             id: id(step),
@@ -201,8 +202,8 @@ type Flows<'a> = [(&'a str, Vec<Node>)];
 
 fn mermaid(flows: &Flows<'_>, edges: &[Edge]) -> String {
     let mut text = String::from("flowchart TD\n");
-    for (service, nodes) in flows {
-        text.push_str(&format!("  subgraph s_{}[\"{service}\"]\n", service.replace('-', "_")));
+    for (index, (service, nodes)) in flows.iter().enumerate() {
+        text.push_str(&format!("  subgraph g{index}[\"{service}\"]\n"));
         for node in nodes {
             let label = node
                 .label
@@ -234,10 +235,8 @@ fn mermaid_text(line: &str) -> String {
 
 fn dot(flows: &Flows<'_>, edges: &[Edge]) -> String {
     let mut text = String::from("digraph release {\n  rankdir=TB;\n  node [shape=box, fontname=\"Helvetica\"];\n");
-    for (service, nodes) in flows {
-        text.push_str(&format!(
-            "  subgraph \"cluster_{service}\" {{\n    label=\"{service}\";\n"
-        ));
+    for (index, (service, nodes)) in flows.iter().enumerate() {
+        text.push_str(&format!("  subgraph cluster_{index} {{\n    label=\"{service}\";\n"));
         for node in nodes {
             let label = node
                 .label

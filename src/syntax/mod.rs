@@ -101,7 +101,7 @@ fn unparsed_head(source: SourceId, offset: usize, chunk: &str) -> Option<ast::Un
 /// The leading identifier of `text` and what follows it.
 fn split_word(text: &str) -> (&str, &str) {
     let end = text
-        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
         .unwrap_or(text.len());
     text.split_at(end)
 }

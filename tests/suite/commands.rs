@@ -241,3 +241,45 @@ fn explain_prints_the_explanation_of_a_code_or_its_name() {
         stderr(&unknown)
     );
 }
+
+#[test]
+fn init_checks_the_new_service_against_the_whole_project() {
+    let dir = support::scratch_dir("init-clash");
+    write(
+        &dir,
+        "platform.ship",
+        "platform {\n  registry = \"r.example.com\"\n  namespace = \"shop\"\n  prometheus = \"http://prometheus:9090\"\n}\n",
+    );
+    write(&dir, "services/cart.ship", &VALID_SERVICE.replace("web", "cart"));
+    let output = shipc(&dir, &["init", "cart"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(stderr(&output).contains("error[E0202]"), "{}", stderr(&output));
+    assert!(!dir.join("cart.ship").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn fmt_rewrites_the_target_of_a_symlink_and_keeps_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = support::scratch_dir("fmt-symlink");
+    let messy = VALID_SERVICE.replace("  port      = 8080", "  port=8080");
+    write(&dir, "shared/web.ship", &messy);
+    std::fs::set_permissions(dir.join("shared/web.ship"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    std::fs::create_dir_all(dir.join("project")).unwrap();
+    std::os::unix::fs::symlink("../shared/web.ship", dir.join("project/web.ship")).unwrap();
+    let output = shipc(&dir, &["fmt", "project"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        std::fs::symlink_metadata(dir.join("project/web.ship"))
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
+    let target = dir.join("shared/web.ship");
+    assert!(
+        std::fs::read_to_string(&target)
+            .unwrap()
+            .contains("  port      = 8080\n")
+    );
+    assert_eq!(std::fs::metadata(&target).unwrap().permissions().mode() & 0o777, 0o600);
+}
