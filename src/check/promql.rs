@@ -45,7 +45,17 @@ impl Checker<'_> {
             origins.push((start..query.len(), origin));
         }
         match promql::parse(&query) {
-            Ok(parsed) if parsed.value_type() == ValueType::Vector => {}
+            Ok(parsed) if parsed.value_type() == ValueType::Vector => {
+                for caveat in parsed.caveats() {
+                    let span = source_span(&origins, &caveat.span, decl.query.span);
+                    self.report(
+                        Diagnostic::new(Code::W0706, span, caveat.message)
+                            .label("a default Prometheus refuses this")
+                            .help("use a stable function, or keep this if your Prometheus enables the feature")
+                            .note("a refused query errors at every measurement, and the release would stop with an analysis error"),
+                    );
+                }
+            }
             Ok(parsed) => {
                 let found = parsed.value_type();
                 self.report(

@@ -104,6 +104,7 @@ codes! {
     W0703 "single-replica" "a service runs fewer than 2 replicas";
     W0704 "missing-resource-limits" "a service sets no CPU or memory limit";
     W0705 "latest-image-tag" "an image uses the moving `latest` tag";
+    W0706 "promql-needs-feature" "a query uses a PromQL function a default Prometheus refuses";
 }
 
 impl Code {
