@@ -194,8 +194,13 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
 }
 
 fn project_root(common: &CommonArgs) -> Result<PathBuf, String> {
-    let root = match &common.root {
-        Some(root) => root.clone(),
+    project_directory(common.root.as_deref())
+}
+
+/// The directory given, or the current one, as an absolute path without links.
+fn project_directory(given: Option<&Path>) -> Result<PathBuf, String> {
+    let root = match given {
+        Some(root) => root.to_path_buf(),
         None => std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?,
     };
     root.canonicalize()
@@ -229,8 +234,7 @@ fn graph(common: &CommonArgs, style: GraphStyle) -> Result<ExitCode, String> {
 /// Formats files in place (each replaced atomically), or with `check` lists those that would change.
 /// A file with syntax errors is left alone and its errors are reported.
 fn fmt(paths: &[PathBuf], check: bool) -> Result<ExitCode, String> {
-    let root = std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?;
-    let root = root.canonicalize().map_err(|error| error.to_string())?;
+    let root = project_directory(None)?;
     let files = discover(&root, paths)?;
     let loader = DiskLoader { root: root.clone() };
     let mut unformatted = Vec::new();
@@ -300,13 +304,7 @@ fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// Scaffolds a service (and a platform when the project has none), checks the result as it will be
 /// on disk, and writes it only when it checks clean.
 fn init(args: &InitArgs) -> Result<ExitCode, String> {
-    let dir = match &args.dir {
-        Some(dir) => dir.clone(),
-        None => std::env::current_dir().map_err(|error| format!("cannot read the current directory: {error}"))?,
-    };
-    let dir = dir
-        .canonicalize()
-        .map_err(|error| format!("cannot use `{}`: {error}", dir.display()))?;
+    let dir = project_directory(args.dir.as_deref())?;
     let name = match &args.name {
         Some(name) => name.clone(),
         None => dir
