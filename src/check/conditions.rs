@@ -11,18 +11,33 @@ use super::metrics::ArgValue;
 use super::model::{MetricRule, Predicate};
 use super::units::{self, Duration, MetricUnit, ThresholdError};
 use super::values::FirstSeen;
+use crate::decimal::Decimal;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::names::{MetricId, ModuleId, PlatformId};
 use crate::source::Span;
-use crate::syntax::ast::{Comparison, Condition, Rollback};
+use crate::syntax::ast::{Baseline, Comparison, Condition, Expr, Rollback, Threshold};
 
 /// Defaults of the measurement options, documented in docs/language.md.
 const DEFAULT_EVERY_MILLIS: u64 = 60_000;
 const DEFAULT_SAMPLES: u32 = 5;
 const MAX_SAMPLES: u64 = 10_000;
 
-/// A metric call with its arguments: two comparisons on the same key measure the same series.
-type MetricKey = (MetricId, Vec<ArgValue>);
+/// A metric call with its arguments: two calls with equal ones measure the same series.
+type MetricCall = (MetricId, Vec<ArgValue>);
+
+/// What one Argo metric measures: two comparisons on the same key share its query.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum MetricKey {
+    /// One metric call, compared with literal thresholds.
+    Call(MetricCall),
+    /// One call compared with a multiple of another (`error_rate(new) > 1.5 * error_rate(stable)`),
+    /// measured as one query: the difference, compared with zero.
+    Relative {
+        measured: MetricCall,
+        factor: Decimal,
+        baseline: MetricCall,
+    },
+}
 
 /// The metrics a part of a condition is about.
 enum Keys {
@@ -78,8 +93,10 @@ impl Checker<'_> {
                 _ => ok = false,
             }
         }
-        let (every, samples, tolerate, tolerate_span) = options?;
-        if let ([first, second, ..], Some(tolerate_span)) = (groups.as_slice(), tolerate_span.filter(|_| tolerate > 0))
+        let options = options?;
+        let tolerate = options.tolerate;
+        if let ([first, second, ..], Some(tolerate_span)) =
+            (groups.as_slice(), options.tolerate_span.filter(|_| tolerate > 0))
         {
             self.report(
                 Diagnostic::new(
@@ -117,9 +134,20 @@ impl Checker<'_> {
             return None;
         }
         let mut rules = Vec::new();
-        for ((id, args), mut predicates, span) in groups {
-            let query = self.render_query(id, &args)?;
-            if query.contains("{{") {
+        for (key, mut predicates, span) in groups {
+            let (id, query) = match &key {
+                MetricKey::Call((id, args)) => (*id, self.render_query(*id, args)?),
+                MetricKey::Relative {
+                    measured: (id, args),
+                    factor,
+                    baseline: (baseline_id, baseline_args),
+                } => {
+                    let measured = self.render_query(*id, args)?;
+                    let baseline = self.render_query(*baseline_id, baseline_args)?;
+                    (*id, relative_query(&measured, *factor, &baseline))
+                }
+            };
+            if stray_template(&query) {
                 self.report(
                     Diagnostic::new(Code::E0508, span, "the query contains `{{` once the arguments are filled in")
                         .label("an argument makes `{{` here")
@@ -146,31 +174,45 @@ impl Checker<'_> {
                 return None;
             }
             let (unit, _, name) = self.metric_unit(id)?;
+            let name = match &key {
+                MetricKey::Call(_) => name.to_string(),
+                MetricKey::Relative { baseline, .. } if baseline.0 == id => format!("{name}_regression"),
+                MetricKey::Relative { baseline, .. } => {
+                    format!("{name}_vs_{}", self.metric_unit(baseline.0)?.2)
+                }
+            };
             let failure = if predicates.len() == 1 {
                 predicates.pop()?
             } else {
                 Predicate::Any(predicates)
             };
             rules.push(MetricRule {
-                metric: name.to_string(),
+                metric: name,
                 span,
                 query,
                 address: address.to_string(),
                 unit,
                 failure,
-                every,
-                samples,
+                every: options.every,
+                samples: options.samples,
                 tolerate,
+                inconclusive: options.inconclusive,
+                consecutive_errors: options.consecutive_errors,
+                initial_delay: options.initial_delay,
+                observe: rule.observe,
             });
         }
         Some(rules)
     }
 
-    /// `every`, `samples`, `tolerate`, with their defaults, and where `tolerate` is written.
-    fn measure_options(&mut self, rule: &Rollback) -> Option<(Duration, u32, u32, Option<Span>)> {
+    /// The measurement options with their defaults.
+    fn measure_options(&mut self, rule: &Rollback) -> Option<Measurement> {
         let mut every = None;
         let mut samples = None;
         let mut tolerate = None;
+        let mut inconclusive = None;
+        let mut consecutive_errors = None;
+        let mut initial_delay = None;
         let mut ok = true;
         let mut seen = FirstSeen::default();
         for option in &rule.options {
@@ -180,52 +222,78 @@ impl Checker<'_> {
                 continue;
             }
             let value = &option.value;
-            match key {
-                "every" => match self.duration(value, "`every`") {
-                    Some(duration) if duration.millis() >= 1000 => every = Some((duration, value.span)),
+            let what = format!("`{key}`");
+            let parsed = match key {
+                "every" => match self.duration(value, &what) {
+                    Some(duration) if duration.millis() >= 1000 => {
+                        every = Some(duration);
+                        true
+                    }
                     Some(_) => {
                         self.report(
                             Diagnostic::new(Code::E0305, value.span, "`every` must be at least `1s`")
                                 .label("too short to measure a metric over"),
                         );
-                        ok = false;
+                        false
                     }
-                    None => ok = false,
+                    None => false,
                 },
-                "samples" => match self.integer(value, "`samples`", 1..=MAX_SAMPLES) {
-                    Some(n) => samples = Some((n as u32, value.span)),
-                    None => ok = false,
-                },
-                _ => match self.integer(value, "`tolerate`", 0..=MAX_SAMPLES) {
-                    Some(n) => tolerate = Some((n as u32, value.span)),
-                    None => ok = false,
-                },
-            }
+                "initial_delay" => self
+                    .duration(value, &what)
+                    .map(|delay| initial_delay = Some(delay))
+                    .is_some(),
+                "samples" => self
+                    .integer(value, &what, 1..=MAX_SAMPLES)
+                    .map(|n| samples = Some((n as u32, value.span)))
+                    .is_some(),
+                "tolerate" => self
+                    .integer(value, &what, 0..=MAX_SAMPLES)
+                    .map(|n| tolerate = Some((n as u32, value.span)))
+                    .is_some(),
+                "inconclusive" => self
+                    .integer(value, &what, 0..=MAX_SAMPLES)
+                    .map(|n| inconclusive = Some((n as u32, value.span)))
+                    .is_some(),
+                _ => self
+                    .integer(value, &what, 0..=MAX_SAMPLES)
+                    .map(|n| consecutive_errors = Some(n as u32))
+                    .is_some(),
+            };
+            ok &= parsed;
         }
-        let every = every.map_or(Duration::from_millis(DEFAULT_EVERY_MILLIS), |(d, _)| d);
         let n_samples = samples.map_or(DEFAULT_SAMPLES, |(n, _)| n);
-        let n_tolerated = tolerate.map_or(0, |(n, _)| n);
-        if let Some((_, span)) = tolerate.filter(|(n, _)| *n >= n_samples) {
-            let mut diagnostic = Diagnostic::new(
-                Code::E0506,
+        let samples_span = samples.map(|(_, span)| span);
+        if let Some((n, span)) = tolerate.filter(|(n, _)| *n >= n_samples) {
+            self.report(never_triggers(
                 span,
-                format!(
-                    "tolerating {n_tolerated} failed samples out of {n_samples} means this rule can never roll back"
-                ),
-            )
-            .label("as many as there are samples")
-            .help(format!(
-                "tolerate at most {} failed samples, or take more samples",
-                n_samples.saturating_sub(1)
-            ))
-            .note("Argo fails the metric only when more than `tolerate` samples fail");
-            if let Some((_, samples_span)) = samples {
-                diagnostic = diagnostic.secondary(samples_span, format!("{n_samples} samples"));
-            }
-            self.report(diagnostic);
+                format!("tolerating {n} failed samples out of {n_samples} means this rule can never roll back"),
+                "Argo fails the metric only when more than `tolerate` samples fail",
+                n_samples,
+                samples_span,
+            ));
             ok = false;
         }
-        ok.then_some((every, n_samples, n_tolerated, tolerate.map(|(_, span)| span)))
+        if let Some((n, span)) = inconclusive.filter(|(n, _)| *n >= n_samples) {
+            self.report(never_triggers(
+                span,
+                format!(
+                    "tolerating {n} samples without data out of {n_samples} lets a release with no data at all pass"
+                ),
+                "Argo pauses the release only when more than `inconclusive` samples have no data",
+                n_samples,
+                samples_span,
+            ));
+            ok = false;
+        }
+        ok.then_some(Measurement {
+            every: every.unwrap_or(Duration::from_millis(DEFAULT_EVERY_MILLIS)),
+            samples: n_samples,
+            tolerate: tolerate.map_or(0, |(n, _)| n),
+            tolerate_span: tolerate.map(|(_, span)| span),
+            inconclusive: inconclusive.map(|(n, _)| n),
+            consecutive_errors,
+            initial_delay,
+        })
     }
 
     /// Checks a part of a condition below the top-level `or`s.
@@ -280,27 +348,98 @@ impl Checker<'_> {
 
     /// One comparison: the metric it is about and its threshold in the metric's unit.
     fn comparison(&mut self, comparison: &Comparison, module: ModuleId) -> Option<(MetricKey, Predicate)> {
-        let (id, args) = self.metric_call(&comparison.metric, module)?;
+        let measured = self.metric_call(&comparison.metric, module);
+        let threshold = match &comparison.threshold {
+            Threshold::Literal(expr) => Ok(expr),
+            Threshold::Metric(baseline) => Err((baseline, self.metric_call(&baseline.metric, module))),
+        };
+        let (id, args) = measured?;
         let (unit, unit_span, name) = self.metric_unit(id)?;
         let name = name.to_string();
-        match units::convert_threshold(&comparison.threshold, unit) {
-            Ok(value) => Some(((id, args), Predicate::Compare(comparison.op, value))),
-            Err(error) => {
-                self.threshold_error(comparison, error, unit, unit_span, &name);
-                None
+        let (baseline, baseline_call) = match threshold {
+            Ok(expr) => {
+                return match units::convert_threshold(expr, unit) {
+                    Ok(value) => Some((MetricKey::Call((id, args)), Predicate::Compare(comparison.op, value))),
+                    Err(error) => {
+                        self.threshold_error(expr, error, unit, unit_span, &name);
+                        None
+                    }
+                };
             }
+            Err((baseline, call)) => (baseline, call?),
+        };
+        let (baseline_unit, baseline_unit_span, baseline_name) = self.metric_unit(baseline_call.0)?;
+        if baseline_unit != unit {
+            let diagnostic = Diagnostic::new(
+                Code::E0502,
+                baseline.metric.span,
+                format!(
+                    "`{name}` {} and cannot be compared with `{baseline_name}`, which {}",
+                    unit_words(unit),
+                    unit_words(baseline_unit)
+                ),
+            )
+            .label(format!("a `{}` metric", baseline_unit.name()))
+            .secondary(unit_span, format!("`{name}` is declared as `{}` here", unit.name()))
+            .secondary(
+                baseline_unit_span,
+                format!("`{baseline_name}` is declared as `{}` here", baseline_unit.name()),
+            )
+            .help("compare a metric with another of the same unit, usually the same metric of the stable version");
+            self.report(diagnostic);
+            return None;
         }
+        let factor = self.factor(baseline)?;
+        if (id, &args) == (baseline_call.0, &baseline_call.1) {
+            self.report(
+                Diagnostic::new(
+                    Code::E0305,
+                    comparison.span,
+                    format!("`{name}` is compared with itself"),
+                )
+                .label("both sides measure the same series")
+                .help(format!(
+                    "compare the new version with the stable one, e.g. `{name}(.., version: new) > 1.5 * {name}(.., version: stable)`"
+                )),
+            );
+            return None;
+        }
+        Some((
+            MetricKey::Relative {
+                measured: (id, args),
+                factor,
+                baseline: baseline_call,
+            },
+            Predicate::Compare(comparison.op, Decimal::ZERO),
+        ))
+    }
+
+    /// The factor of `factor * metric(..)`: a positive number (1 when left out).
+    fn factor(&mut self, baseline: &Baseline) -> Option<Decimal> {
+        let Some((factor, span)) = baseline.factor else {
+            return Some(Decimal::from_int(1));
+        };
+        if factor.is_negative() || factor == Decimal::ZERO {
+            self.report(
+                Diagnostic::new(Code::E0305, span, format!("the factor `{factor}` is not positive"))
+                    .label("must be greater than 0")
+                    .help(
+                        "a relative threshold scales the baseline, e.g. `1.5 * error_rate(checkout, version: stable)`",
+                    ),
+            );
+            return None;
+        }
+        Some(factor)
     }
 
     fn threshold_error(
         &mut self,
-        comparison: &Comparison,
+        threshold: &Expr,
         error: ThresholdError,
         unit: MetricUnit,
         unit_span: Span,
         name: &str,
     ) {
-        let threshold = &comparison.threshold;
         let literal = units::literal_text(threshold).unwrap_or_default();
         let diagnostic = match error {
             ThresholdError::WrongUnit { found, help } => Diagnostic::new(
@@ -335,6 +474,32 @@ impl Checker<'_> {
     }
 }
 
+/// How a rule samples its metrics.
+struct Measurement {
+    every: Duration,
+    samples: u32,
+    tolerate: u32,
+    tolerate_span: Option<Span>,
+    inconclusive: Option<u32>,
+    consecutive_errors: Option<u32>,
+    initial_delay: Option<Duration>,
+}
+
+/// A limit as large as the number of samples, which makes the rule pass whatever happens.
+fn never_triggers(span: Span, message: String, note: &str, samples: u32, samples_span: Option<Span>) -> Diagnostic {
+    let mut diagnostic = Diagnostic::new(Code::E0506, span, message)
+        .label("as many as there are samples")
+        .help(format!(
+            "allow at most {} of them, or take more samples",
+            samples.saturating_sub(1)
+        ))
+        .note(note);
+    if let Some(samples_span) = samples_span {
+        diagnostic = diagnostic.secondary(samples_span, format!("{samples} samples"));
+    }
+    diagnostic
+}
+
 /// What a metric is, as the predicate of a sentence about it.
 fn unit_words(unit: MetricUnit) -> &'static str {
     match unit {
@@ -363,6 +528,27 @@ fn flatten_or<'c>(condition: &'c Condition, out: &mut Vec<&'c Condition>) {
         }
         other => out.push(other),
     }
+}
+
+/// `measured op factor × baseline` as one query, `measured - factor × baseline`, so that Argo compares
+/// one number with zero. `on()` matches the two sides whatever labels each keeps; a side that returns
+/// several series makes the query fail, which Argo counts as an error rather than a pass.
+fn relative_query(measured: &str, factor: Decimal, baseline: &str) -> String {
+    if factor == Decimal::from_int(1) {
+        format!("({measured}) - on() ({baseline})")
+    } else {
+        format!("({measured}) - on() ({factor} * ({baseline}))")
+    }
+}
+
+/// Whether the query holds a `{{` other than the version arguments shipc itself puts in
+/// (`{{args.new-hash}}`), or a `{` just before one, which would make Argo read `{{{args..`.
+fn stray_template(query: &str) -> bool {
+    let mut rest = query.to_string();
+    for placeholder in super::metrics::VERSION_PLACEHOLDERS {
+        rest = rest.replace(placeholder, "\u{1}");
+    }
+    rest.contains("{{") || rest.contains("{\u{1}")
 }
 
 /// Joins two predicates under `make` (`All` or `Any`), flattening nested ones of the same kind.

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Checker;
 use super::args::ParamSpec;
+use super::model::Version;
 use super::units::{Duration, MetricUnit};
 use super::values::{FirstSeen, unknown_choice};
 use crate::decimal::Decimal;
@@ -33,15 +34,19 @@ pub enum ParamType {
     Float,
     /// A duration, interpolated as a PromQL duration (`5m`).
     Duration,
+    /// `new` or `stable`: which version's pods to measure, interpolated as the pod template hash
+    /// Argo passes in when the analysis runs.
+    Version,
 }
 
 impl ParamType {
-    const ALL: [(&'static str, ParamType); 5] = [
+    const ALL: [(&'static str, ParamType); 6] = [
         ("service", ParamType::Service),
         ("string", ParamType::String),
         ("int", ParamType::Int),
         ("float", ParamType::Float),
         ("duration", ParamType::Duration),
+        ("version", ParamType::Version),
     ];
 
     fn parse(name: &str) -> Option<ParamType> {
@@ -55,6 +60,7 @@ impl ParamType {
             ParamType::Int => "a whole number",
             ParamType::Float => "a number",
             ParamType::Duration => "a duration",
+            ParamType::Version => "a version (`new` or `stable`)",
         }
     }
 }
@@ -78,7 +84,12 @@ pub enum ArgValue {
     Number(Decimal),
     /// A duration.
     Duration(Duration),
+    /// A version of the service.
+    Version(Version),
 }
+
+/// What a `version` argument becomes in a query: the template argument Argo fills in.
+pub const VERSION_PLACEHOLDERS: [&str; 2] = ["{{args.new-hash}}", "{{args.stable-hash}}"];
 
 /// A checked metric declaration.
 #[derive(Debug)]
@@ -290,6 +301,26 @@ impl Checker<'_> {
                 }
             },
             ParamType::Duration => self.duration(expr, &what).map(ArgValue::Duration),
+            ParamType::Version => match &expr.kind {
+                ExprKind::Path(path) if path.len() == 1 => match ast::join_path(path).as_str() {
+                    "new" => Some(ArgValue::Version(Version::New)),
+                    "stable" => Some(ArgValue::Version(Version::Stable)),
+                    other => {
+                        self.report(unknown_choice(
+                            Code::E0201,
+                            expr.span,
+                            other,
+                            "version",
+                            &["new", "stable"],
+                        ));
+                        None
+                    }
+                },
+                _ => {
+                    self.mismatch(expr, &what, "`new` or `stable`");
+                    None
+                }
+            },
             ParamType::Service => None,
         }
     }
@@ -426,6 +457,8 @@ fn interpolate(value: &ArgValue, field: Option<&str>) -> Option<String> {
         (ArgValue::Str(text), None) => escape_promql_string(text),
         (ArgValue::Number(number), None) => number.to_string(),
         (ArgValue::Duration(duration), None) => duration.to_go(),
+        (ArgValue::Version(Version::New), None) => VERSION_PLACEHOLDERS[0].to_string(),
+        (ArgValue::Version(Version::Stable), None) => VERSION_PLACEHOLDERS[1].to_string(),
         _ => return None,
     })
 }

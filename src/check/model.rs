@@ -165,6 +165,11 @@ impl Analysis {
     pub fn is_empty(&self) -> bool {
         self.checks.is_empty() && self.rules.is_empty()
     }
+
+    /// True when nothing in the phase can stop a release: no check, and only observed rules.
+    pub fn cannot_fail(&self) -> bool {
+        self.checks.is_empty() && self.rules.iter().all(|rule| rule.observe)
+    }
 }
 
 /// `check name = http_get(path)`.
@@ -199,6 +204,14 @@ pub struct MetricRule {
     pub samples: u32,
     /// Failed samples tolerated before rolling back.
     pub tolerate: u32,
+    /// Samples without data tolerated before the release pauses; `None`: a sample without data fails.
+    pub inconclusive: Option<u32>,
+    /// Failed queries in a row tolerated; `None` leaves Argo's default (4).
+    pub consecutive_errors: Option<u32>,
+    /// Wait before the first sample.
+    pub initial_delay: Option<Duration>,
+    /// Measured and recorded, never fails the release (`observe`).
+    pub observe: bool,
 }
 
 /// A condition on one sample value, thresholds already in the metric's unit.
@@ -210,4 +223,34 @@ pub enum Predicate {
     All(Vec<Predicate>),
     /// Some part holds.
     Any(Vec<Predicate>),
+}
+
+/// The two versions a release runs side by side.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Version {
+    /// The version being released (Argo's `Latest` pod template hash).
+    New,
+    /// The version it replaces (Argo's `Stable` pod template hash).
+    Stable,
+}
+
+impl Version {
+    /// The AnalysisTemplate argument that carries this version's pod template hash.
+    pub fn arg_name(self) -> &'static str {
+        match self {
+            Version::New => "new-hash",
+            Version::Stable => "stable-hash",
+        }
+    }
+
+    /// What Argo's `podTemplateHashValue` calls it.
+    pub fn argo_hash_value(self) -> &'static str {
+        match self {
+            Version::New => "Latest",
+            Version::Stable => "Stable",
+        }
+    }
+
+    /// Both, in the order their arguments are emitted.
+    pub const ALL: [Version; 2] = [Version::New, Version::Stable];
 }

@@ -95,7 +95,7 @@ fn stand_in(interpolation: &Interpolation, params: &[ParamSig]) -> Option<&'stat
     let name = interpolation.path.first()?;
     let param = params.iter().find(|param| param.name == name.name)?;
     Some(match param.ty {
-        ParamType::Service | ParamType::String => "x",
+        ParamType::Service | ParamType::String | ParamType::Version => "x",
         ParamType::Int | ParamType::Float => "1",
         ParamType::Duration => "5m",
     })

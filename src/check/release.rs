@@ -81,7 +81,7 @@ impl Checker<'_> {
         let (before, after) = self.analyses(release, module);
         let (before, after) = (before?, after?);
         let promotion = promotion?;
-        if let (Promotion::Auto { .. }, true) = (promotion, before.is_empty() && after.is_empty())
+        if let (Promotion::Auto { .. }, true) = (promotion, before.cannot_fail() && after.cannot_fail())
             && let Some(field) = fields.get("promote")
         {
             self.report(
@@ -169,7 +169,16 @@ impl Checker<'_> {
         let mut before = Some(Analysis::default());
         let mut after = Some(Analysis::default());
         let mut seen: Vec<(Phase, Span)> = Vec::new();
+        for steps in &release.steps {
+            self.report(not_in_blue_green(steps.keyword, "steps"));
+            before = None;
+        }
         for block in &release.analyses {
+            if matches!(block.phase, Phase::Step | Phase::Background) {
+                self.report(not_in_blue_green(block.keyword, block.phase.keyword()));
+                before = None;
+                continue;
+            }
             if let Some((_, first)) = seen.iter().find(|(phase, _)| *phase == block.phase) {
                 self.report(
                     Diagnostic::new(
@@ -183,7 +192,7 @@ impl Checker<'_> {
                 );
                 match block.phase {
                     Phase::BeforePromotion => before = None,
-                    Phase::AfterPromotion => after = None,
+                    _ => after = None,
                 }
                 continue;
             }
@@ -191,7 +200,7 @@ impl Checker<'_> {
             let analysis = self.analysis(block, &context);
             match block.phase {
                 Phase::BeforePromotion => before = before.and(analysis),
-                Phase::AfterPromotion => after = after.and(analysis),
+                _ => after = after.and(analysis),
             }
         }
         (before, after)
@@ -319,6 +328,14 @@ impl Checker<'_> {
 /// error, retried every 10 s, and the fifth error in a row ends the measurement: 5 x 10 s + 4 x 10 s.
 const CHECK_WORST_CASE_MILLIS: u64 = 90_000;
 
+/// A canary's block written in a blue/green release.
+fn not_in_blue_green(keyword: Span, block: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0520, keyword, format!("a blue/green release has no `{block}`"))
+        .label("belongs to a canary release")
+        .help("write `release canary { ... }` for a gradual release, or use `before_promotion` and `after_promotion` here")
+        .note("a blue/green release switches all traffic at once; steps, step analyses and background analysis are canary features")
+}
+
 /// The part of an analysis that runs longest, and why it takes that long.
 struct Longest {
     length: Duration,
@@ -327,10 +344,22 @@ struct Longest {
 }
 
 fn longest_measurement(analysis: &Analysis) -> Option<Longest> {
-    let rules = analysis.rules.iter().map(|rule| Longest {
-        length: rule.every.times(u64::from(rule.samples)),
-        span: rule.span,
-        reason: format!("{} samples every {}", rule.samples, rule.every.to_go()),
+    // Observed rules never fail the analysis, so Argo does not wait for them to decide.
+    let rules = analysis.rules.iter().filter(|rule| !rule.observe).map(|rule| {
+        let delay = rule.initial_delay.unwrap_or(Duration::from_millis(0));
+        let delay_words = match rule.initial_delay {
+            Some(delay) => format!(" after an initial delay of {}", delay.to_go()),
+            None => String::new(),
+        };
+        Longest {
+            length: Duration::from_millis(
+                delay
+                    .millis()
+                    .saturating_add(rule.every.times(u64::from(rule.samples)).millis()),
+            ),
+            span: rule.span,
+            reason: format!("{} samples every {}{delay_words}", rule.samples, rule.every.to_go()),
+        }
     });
     let checks = analysis.checks.iter().map(|check| Longest {
         length: Duration::from_millis(CHECK_WORST_CASE_MILLIS),

@@ -81,6 +81,43 @@ pub struct BlueGreenStrategy {
 pub struct RolloutAnalysis {
     /// Template references.
     pub templates: Vec<AnalysisTemplateRef>,
+    /// Values for the templates' arguments.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<AnalysisRunArgument>,
+}
+
+/// `AnalysisRunArgument` as a Rollout passes it: taken from the Rollout when the analysis starts.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AnalysisRunArgument {
+    /// The template's argument.
+    pub name: String,
+    /// Where the value comes from.
+    pub value_from: ArgumentValueFrom,
+}
+
+/// `ArgumentValueFrom`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArgumentValueFrom {
+    /// `Latest` or `Stable`: the pod template hash of that ReplicaSet.
+    pub pod_template_hash_value: &'static str,
+}
+
+/// `Argument` as a template declares it; without a value, the Rollout must pass one.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateArgument {
+    /// Its name.
+    pub name: String,
+}
+
+/// `DryRun`: a metric measured without failing the analysis.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DryRun {
+    /// The metric's name.
+    pub metric_name: String,
 }
 
 /// `RolloutAnalysisTemplate`.
@@ -109,8 +146,14 @@ pub struct AnalysisTemplate {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AnalysisTemplateSpec {
+    /// Arguments the Rollout passes.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<TemplateArgument>,
     /// The metrics; any one failing fails the analysis.
     pub metrics: Vec<Metric>,
+    /// Metrics that are recorded but never fail the analysis.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dry_run: Vec<DryRun>,
 }
 
 /// One metric of an analysis.
@@ -122,11 +165,23 @@ pub struct Metric {
     /// Go duration between measurements.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interval: Option<String>,
+    /// Go duration before the first measurement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub initial_delay: Option<String>,
     /// Number of measurements.
     pub count: i32,
     /// Failed measurements tolerated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_limit: Option<i32>,
+    /// Inconclusive measurements tolerated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inconclusive_limit: Option<i32>,
+    /// Errored measurements in a row tolerated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub consecutive_error_limit: Option<i32>,
+    /// expr-lang condition that passes a measurement.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_condition: Option<String>,
     /// expr-lang condition that fails a measurement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_condition: Option<String>,

@@ -167,11 +167,21 @@ fn service_files(service: &ServiceObjects, sources: &SourceMap) -> Result<Vec<Ou
 fn rollout(stamper: &Stamper<'_>, rollout: &ir::Rollout) -> argo::Rollout {
     let service = stamper.service;
     let strategy = &rollout.strategy;
-    let analysis = |template: &Option<String>| {
-        template.as_ref().map(|name| argo::RolloutAnalysis {
+    let analysis = |template: &Option<ir::TemplateUse>| {
+        template.as_ref().map(|template| argo::RolloutAnalysis {
             templates: vec![argo::AnalysisTemplateRef {
-                template_name: name.clone(),
+                template_name: template.name.clone(),
             }],
+            args: template
+                .versions
+                .iter()
+                .map(|version| argo::AnalysisRunArgument {
+                    name: version.arg_name().to_string(),
+                    value_from: argo::ArgumentValueFrom {
+                        pod_template_hash_value: version.argo_hash_value(),
+                    },
+                })
+                .collect(),
         })
     };
     let as_i32 = |value: Option<u64>| value.and_then(|v| i32::try_from(v).ok());
@@ -207,7 +217,22 @@ fn analysis_template(stamper: &Stamper<'_>, template: &ir::AnalysisTemplate) -> 
         kind: "AnalysisTemplate",
         metadata: stamper.metadata(&template.name, template.origin),
         spec: argo::AnalysisTemplateSpec {
+            args: template
+                .versions
+                .iter()
+                .map(|version| argo::TemplateArgument {
+                    name: version.arg_name().to_string(),
+                })
+                .collect(),
             metrics: template.metrics.iter().map(metric).collect(),
+            dry_run: template
+                .metrics
+                .iter()
+                .filter(|metric| metric.dry_run)
+                .map(|metric| argo::DryRun {
+                    metric_name: metric.name.clone(),
+                })
+                .collect(),
         },
     }
 }
@@ -217,8 +242,12 @@ fn metric(metric: &ir::AnalysisMetric) -> argo::Metric {
     argo::Metric {
         name: metric.name.clone(),
         interval: metric.interval.clone(),
+        initial_delay: metric.initial_delay.clone(),
         count: to_i32(metric.count),
         failure_limit: metric.failure_limit.map(to_i32),
+        inconclusive_limit: metric.inconclusive_limit.map(to_i32),
+        consecutive_error_limit: metric.consecutive_error_limit.map(to_i32),
+        success_condition: metric.success_condition.clone(),
         failure_condition: metric.failure_condition.clone(),
         provider: match &metric.provider {
             ir::Provider::Prometheus { address, query } => argo::MetricProvider {

@@ -207,9 +207,15 @@ impl<'s> Printer<'s> {
             self.start_line(indent + INDENT, Kind::Item);
             match item.rule {
                 Rule::field => self.field(item),
-                Rule::release_decl | Rule::before_promotion | Rule::after_promotion => self.block(item),
+                Rule::release_decl
+                | Rule::before_promotion
+                | Rule::after_promotion
+                | Rule::named_analysis
+                | Rule::background
+                | Rule::steps_block => self.block(item),
                 Rule::check_decl => self.check(item),
-                Rule::rollback_decl => self.rollback(item),
+                Rule::rollback_decl | Rule::observe_decl => self.rollback(item),
+                Rule::weight_step | Rule::pause_step | Rule::analyze_step => self.step(item),
                 _ => self.broken = true,
             }
         }
@@ -258,19 +264,36 @@ impl<'s> Printer<'s> {
         self.bracketed(call, expand);
     }
 
-    /// `rollback when condition`, broken before each `or` of the condition when it does not fit, and
-    /// the measurement on a line of its own.
+    /// `weight 20%`, `pause 5m`, `pause`, `analyze slo`.
+    fn step(&mut self, node: &Node) {
+        for (idx, child) in node.children.iter().enumerate() {
+            if idx > 0 {
+                self.space();
+            }
+            match child.rule {
+                Rule::value => self.value(child, false),
+                _ => self.token(child),
+            }
+        }
+    }
+
+    /// `rollback when condition` (or `observe condition`), broken before each `or` of the condition
+    /// when it does not fit, and the measurement on a line of its own.
     fn rollback(&mut self, node: &Node) {
         let indent = self.current.indent;
-        let [rollback, when, condition, rest @ ..] = node.children.as_slice() else {
+        let Some(at) = node.children.iter().position(|child| child.rule == Rule::condition) else {
+            self.broken = true;
+            return;
+        };
+        let (keywords, [condition, rest @ ..]) = node.children.split_at(at) else {
             self.broken = true;
             return;
         };
         let head = |printer: &mut Printer<'s>| {
-            printer.token(rollback);
-            printer.space();
-            printer.token(when);
-            printer.space();
+            for keyword in keywords {
+                printer.token(keyword);
+                printer.space();
+            }
         };
         let wide = self.too_wide(indent, |printer| {
             head(printer);
@@ -314,12 +337,21 @@ impl<'s> Printer<'s> {
                 }
                 Rule::condition | Rule::conjunction => self.condition(child, expand),
                 Rule::comparison => match child.children.as_slice() {
-                    [call, operator, value] => {
+                    [call, operator, threshold] => {
                         self.bracketed(call, expand);
                         self.space();
                         self.token(operator);
                         self.space();
-                        self.value(value, expand);
+                        match (threshold.rule, threshold.children.as_slice()) {
+                            (Rule::scaled_call, [factor, star, baseline]) => {
+                                self.token(factor);
+                                self.space();
+                                self.token(star);
+                                self.space();
+                                self.bracketed(baseline, expand);
+                            }
+                            _ => self.value(threshold, expand),
+                        }
                     }
                     _ => self.broken = true,
                 },

@@ -18,6 +18,7 @@
 use std::collections::BTreeSet;
 
 use super::ir::{AnalysisMetric, AnalysisTemplate, Provider};
+use crate::check::model::Version;
 use crate::check::model::{self, Analysis, Predicate};
 
 /// Which Service an analysis reaches.
@@ -46,28 +47,63 @@ pub fn template(service: &model::Service, analysis: &Analysis, target: Target) -
         interval: None,
         count: 1,
         failure_limit: None,
+        inconclusive_limit: None,
+        consecutive_error_limit: None,
+        initial_delay: None,
+        success_condition: None,
         failure_condition: None,
+        dry_run: false,
         provider: Provider::Web {
             url: format!("{base_url}{}", check.path),
         },
     });
     let checks: Vec<AnalysisMetric> = checks.collect();
-    let rules = analysis.rules.iter().map(|rule| AnalysisMetric {
-        name: names.claim(&rule.metric),
-        interval: Some(rule.every.to_go()),
-        count: rule.samples,
-        failure_limit: Some(rule.tolerate),
-        failure_condition: Some(failure_condition(&rule.failure)),
-        provider: Provider::Prometheus {
-            address: rule.address.clone(),
-            query: rule.query.clone(),
-        },
+    let rules = analysis.rules.iter().map(|rule| {
+        let (success_condition, failure_condition) = match rule.inconclusive {
+            Some(_) => {
+                let (success, failure) = conditions_pausing_without_data(&rule.failure);
+                (Some(success), failure)
+            }
+            None => (None, failure_condition(&rule.failure)),
+        };
+        AnalysisMetric {
+            name: names.claim(&rule.metric),
+            interval: Some(rule.every.to_go()),
+            count: rule.samples,
+            failure_limit: Some(rule.tolerate),
+            inconclusive_limit: rule.inconclusive,
+            consecutive_error_limit: rule.consecutive_errors,
+            initial_delay: rule.initial_delay.map(|delay| delay.to_go()),
+            success_condition,
+            failure_condition: Some(failure_condition),
+            dry_run: rule.observe,
+            provider: Provider::Prometheus {
+                address: rule.address.clone(),
+                query: rule.query.clone(),
+            },
+        }
     });
+    let metrics: Vec<AnalysisMetric> = checks.into_iter().chain(rules).collect();
     Some(AnalysisTemplate {
         name: format!("{}-{suffix}", service.name),
         origin,
-        metrics: checks.into_iter().chain(rules).collect(),
+        versions: versions_selected(&metrics),
+        metrics,
     })
+}
+
+/// The versions whose pod template hash some query selects: exactly the arguments the template
+/// declares and the Rollout passes.
+fn versions_selected(metrics: &[AnalysisMetric]) -> Vec<Version> {
+    Version::ALL
+        .into_iter()
+        .filter(|version| {
+            let placeholder = format!("{{{{args.{}}}}}", version.arg_name());
+            metrics.iter().any(
+                |metric| matches!(&metric.provider, Provider::Prometheus { query, .. } if query.contains(&placeholder)),
+            )
+        })
+        .collect()
 }
 
 /// Metric names: kebab-case, unique within a template (`latency`, `latency-2`, ...).
@@ -88,6 +124,17 @@ impl UniqueNames {
         self.taken.insert(candidate.clone());
         candidate
     }
+}
+
+/// The success and failure conditions of a rule with `inconclusive`: a sample whose series all have
+/// a value is judged by the predicate, and one without data (no series, or a NaN) meets neither
+/// condition, which Argo counts as inconclusive and, past the limit, pauses the release for a person.
+pub fn conditions_pausing_without_data(predicate: &Predicate) -> (String, String) {
+    let body = condition_text(predicate, "#");
+    (
+        format!("len(result) > 0 && all(result, {{!isNaN(#) && !({body})}})"),
+        format!("any(result, {{!isNaN(#) && ({body})}})"),
+    )
 }
 
 /// The expr-lang failure condition for a predicate over one sample (`#`), with missing data failing.
@@ -156,6 +203,18 @@ mod tests {
         for (predicate, expected) in cases {
             assert_eq!(failure_condition(&predicate), expected);
         }
+    }
+
+    #[test]
+    fn conditions_with_inconclusive_leave_missing_data_undecided() {
+        let predicate = Predicate::Any(vec![cmp(CompareOp::Less, "1"), cmp(CompareOp::Greater, "5")]);
+        assert_eq!(
+            conditions_pausing_without_data(&predicate),
+            (
+                "len(result) > 0 && all(result, {!isNaN(#) && !(# < 1 || # > 5)})".to_string(),
+                "any(result, {!isNaN(#) && (# < 1 || # > 5)})".to_string(),
+            )
+        );
     }
 
     #[test]

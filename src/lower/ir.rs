@@ -4,6 +4,7 @@
 //! text and queries are final PromQL. `emit` only chooses field names and serializes. Every object keeps
 //! the span it came from, for its traceability annotation.
 
+use crate::check::model::Version;
 use crate::check::model::{EnvVar, Resources};
 use crate::source::Span;
 
@@ -85,9 +86,18 @@ pub struct BlueGreenStrategy {
     /// Preview size before promotion.
     pub preview_replica_count: Option<u32>,
     /// Template run before promotion.
-    pub pre_promotion_template: Option<String>,
+    pub pre_promotion_template: Option<TemplateUse>,
     /// Template run after promotion.
-    pub post_promotion_template: Option<String>,
+    pub post_promotion_template: Option<TemplateUse>,
+}
+
+/// A reference from the Rollout to an AnalysisTemplate, with the arguments it needs.
+#[derive(Clone, Debug)]
+pub struct TemplateUse {
+    /// The template's name.
+    pub name: String,
+    /// The versions whose pod template hashes the template takes as arguments.
+    pub versions: Vec<Version>,
 }
 
 /// A core Service selecting the service's pods.
@@ -106,8 +116,20 @@ pub struct AnalysisTemplate {
     pub name: String,
     /// The analysis block.
     pub origin: Span,
+    /// The versions whose pod template hashes its queries select (its arguments).
+    pub versions: Vec<Version>,
     /// Its metrics.
     pub metrics: Vec<AnalysisMetric>,
+}
+
+impl AnalysisTemplate {
+    /// How the Rollout refers to it.
+    pub fn usage(&self) -> TemplateUse {
+        TemplateUse {
+            name: self.name.clone(),
+            versions: self.versions.clone(),
+        }
+    }
 }
 
 /// One metric of an AnalysisTemplate.
@@ -121,8 +143,19 @@ pub struct AnalysisMetric {
     pub count: u32,
     /// Failed measurements tolerated.
     pub failure_limit: Option<u32>,
+    /// Inconclusive measurements tolerated.
+    pub inconclusive_limit: Option<u32>,
+    /// Errored measurements in a row tolerated.
+    pub consecutive_error_limit: Option<u32>,
+    /// Go duration before the first measurement.
+    pub initial_delay: Option<String>,
+    /// expr-lang condition that passes a measurement; with a failure condition, a measurement that
+    /// meets neither is inconclusive.
+    pub success_condition: Option<String>,
     /// expr-lang condition that fails a measurement.
     pub failure_condition: Option<String>,
+    /// Recorded, never fails the analysis.
+    pub dry_run: bool,
     /// Where the value comes from.
     pub provider: Provider,
 }

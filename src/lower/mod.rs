@@ -49,8 +49,8 @@ fn lower_service(service: &model::Service) -> ServiceObjects {
         auto_promotion_seconds,
         scale_down_delay_seconds: release.scale_down_delay.and_then(|delay| delay.whole_seconds()),
         preview_replica_count: release.preview_replicas,
-        pre_promotion_template: pre.as_ref().map(|t| t.name.clone()),
-        post_promotion_template: post.as_ref().map(|t| t.name.clone()),
+        pre_promotion_template: pre.as_ref().map(|t| t.usage()),
+        post_promotion_template: post.as_ref().map(|t| t.usage()),
     };
     let (replicas, autoscaler) = match service.replicas {
         Replicas::Fixed(count) => (Some(count), None),

@@ -85,19 +85,52 @@ pub struct Service {
     pub span: Span,
 }
 
-/// `release strategy { field* before_promotion? after_promotion? }`
+/// `release strategy { ... }`: settings, analysis blocks and, for a canary, its steps.
 #[derive(Debug)]
 pub struct Release {
     /// The `release` keyword.
     pub keyword: Span,
-    /// `blue_green`.
+    /// `blue_green` or `canary`.
     pub strategy: Ident,
     /// Its settings.
     pub fields: Vec<Field>,
-    /// `before_promotion` / `after_promotion` blocks, in source order.
+    /// `before_promotion`, `after_promotion`, `analysis NAME` and `background` blocks, in source order.
     pub analyses: Vec<AnalysisBlock>,
+    /// `steps { ... }` blocks (a canary has one; more are reported by the checker).
+    pub steps: Vec<Steps>,
     /// The whole block.
     pub span: Span,
+}
+
+/// `steps { weight 20% pause 5m analyze slo }`
+#[derive(Debug)]
+pub struct Steps {
+    /// The `steps` keyword.
+    pub keyword: Span,
+    /// The steps in order.
+    pub steps: Vec<CanaryStep>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// One step of a canary.
+#[derive(Debug)]
+pub struct CanaryStep {
+    /// What the step does.
+    pub kind: CanaryStepKind,
+    /// The whole step.
+    pub span: Span,
+}
+
+/// The kinds of canary step.
+#[derive(Debug)]
+pub enum CanaryStepKind {
+    /// `weight 20%`
+    Weight(Expr),
+    /// `pause 5m`, or `pause` until promoted.
+    Pause(Option<Expr>),
+    /// `analyze slo`
+    Analyze(Ident),
 }
 
 /// When an analysis block runs.
@@ -107,6 +140,10 @@ pub enum Phase {
     BeforePromotion,
     /// Against the active Service, after promotion.
     AfterPromotion,
+    /// A canary's `analysis NAME`, run by its `analyze NAME` steps.
+    Step,
+    /// For the whole of a canary update.
+    Background,
 }
 
 impl Phase {
@@ -115,17 +152,21 @@ impl Phase {
         match self {
             Phase::BeforePromotion => "before_promotion",
             Phase::AfterPromotion => "after_promotion",
+            Phase::Step => "analysis",
+            Phase::Background => "background",
         }
     }
 }
 
-/// `before_promotion { ... }` or `after_promotion { ... }`
+/// `before_promotion { ... }`, `after_promotion { ... }`, `analysis NAME { ... }` or `background { ... }`
 #[derive(Debug)]
 pub struct AnalysisBlock {
     /// Which one.
     pub phase: Phase,
     /// The keyword.
     pub keyword: Span,
+    /// The name of an `analysis NAME` block.
+    pub name: Option<Ident>,
     /// Checks, in source order.
     pub checks: Vec<Check>,
     /// Rollback rules, in source order.
@@ -145,11 +186,13 @@ pub struct Check {
     pub span: Span,
 }
 
-/// `rollback when condition (every .., samples .., tolerate ..)?`
+/// `rollback when condition (every .., samples .., tolerate ..)?`, or `observe condition ...`
 #[derive(Debug)]
 pub struct Rollback {
-    /// The `rollback` keyword.
+    /// The `rollback` or `observe` keyword.
     pub keyword: Span,
+    /// `observe`: measured and recorded, but never rolls back.
+    pub observe: bool,
     /// When to roll back.
     pub condition: Condition,
     /// `every`, `samples`, `tolerate`, in source order.
@@ -158,7 +201,7 @@ pub struct Rollback {
     pub span: Span,
 }
 
-/// One of `every 1m`, `samples 5`, `tolerate 1`.
+/// One of `every 1m`, `samples 5`, `tolerate 1`, `inconclusive 1`, `consecutive_errors 2`, `initial_delay 1m`.
 #[derive(Debug)]
 pub struct MeasureOption {
     /// The option keyword.
@@ -175,7 +218,7 @@ pub enum Condition {
     /// `a and b`; the span is the `and` keyword.
     And(Box<Condition>, Box<Condition>, Span),
     /// `metric(args) > threshold`
-    Compare(Comparison),
+    Compare(Box<Comparison>),
 }
 
 /// `metric(args) op threshold`
@@ -188,8 +231,38 @@ pub struct Comparison {
     /// Where the operator is.
     pub op_span: Span,
     /// The threshold.
-    pub threshold: Expr,
+    pub threshold: Threshold,
     /// The whole comparison.
+    pub span: Span,
+}
+
+/// What a metric is compared with.
+#[derive(Debug)]
+pub enum Threshold {
+    /// A literal: `1%`, `500ms`, `5`.
+    Literal(Expr),
+    /// Another measurement, optionally scaled: `1.5 * error_rate(checkout, version: stable)`.
+    Metric(Baseline),
+}
+
+impl Threshold {
+    /// Where it is written.
+    pub fn span(&self) -> Span {
+        match self {
+            Threshold::Literal(expr) => expr.span,
+            Threshold::Metric(baseline) => baseline.span,
+        }
+    }
+}
+
+/// `factor * metric(args)`, or a bare metric call.
+#[derive(Debug)]
+pub struct Baseline {
+    /// The factor and where it is written.
+    pub factor: Option<(Decimal, Span)>,
+    /// The metric call.
+    pub metric: Call,
+    /// The whole operand.
     pub span: Span,
 }
 

@@ -157,11 +157,15 @@ impl<'d> Builder<'d> {
         let strategy = self.ident(&self.expect(&pair, &mut inner, Rule::strategy_name)?);
         let mut fields = Vec::new();
         let mut analyses = Vec::new();
+        let mut steps = Vec::new();
         for child in inner {
             match child.as_rule() {
                 Rule::field => fields.push(self.field(child)?),
                 Rule::before_promotion => analyses.push(self.analysis(child, Phase::BeforePromotion)?),
                 Rule::after_promotion => analyses.push(self.analysis(child, Phase::AfterPromotion)?),
+                Rule::named_analysis => analyses.push(self.analysis(child, Phase::Step)?),
+                Rule::background => analyses.push(self.analysis(child, Phase::Background)?),
+                Rule::steps_block => steps.push(self.steps(child)?),
                 Rule::lbrace | Rule::rbrace => {}
                 _ => return Err(self.malformed(&child)),
             }
@@ -171,8 +175,36 @@ impl<'d> Builder<'d> {
             strategy,
             fields,
             analyses,
+            steps,
             span,
         })
+    }
+
+    fn steps(&mut self, pair: Pair<'_, Rule>) -> Built<Steps> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let keyword = self.span(&self.expect(&pair, &mut inner, Rule::kw_steps)?);
+        let mut steps = Vec::new();
+        for child in inner {
+            let step_span = self.span(&child);
+            let rule = child.as_rule();
+            let mut parts = Self::content(&child).skip(1);
+            let kind = match rule {
+                Rule::weight_step => match parts.next() {
+                    Some(value) => CanaryStepKind::Weight(self.value(value)?),
+                    None => return Err(self.malformed(&child)),
+                },
+                Rule::pause_step => CanaryStepKind::Pause(parts.next().map(|value| self.value(value)).transpose()?),
+                Rule::analyze_step => match parts.next() {
+                    Some(name) => CanaryStepKind::Analyze(self.ident(&name)),
+                    None => return Err(self.malformed(&child)),
+                },
+                Rule::lbrace | Rule::rbrace => continue,
+                _ => return Err(self.malformed(&child)),
+            };
+            steps.push(CanaryStep { kind, span: step_span });
+        }
+        Ok(Steps { keyword, steps, span })
     }
 
     fn analysis(&mut self, pair: Pair<'_, Rule>, phase: Phase) -> Built<AnalysisBlock> {
@@ -182,12 +214,14 @@ impl<'d> Builder<'d> {
             Some(child) => self.span(&child),
             None => return Err(self.malformed(&pair)),
         };
+        let mut name = None;
         let mut checks = Vec::new();
         let mut rollbacks = Vec::new();
         for child in inner {
             match child.as_rule() {
+                Rule::name => name = Some(self.ident(&child)),
                 Rule::check_decl => checks.push(self.check(child)?),
-                Rule::rollback_decl => rollbacks.extend(self.rollback(child)?),
+                Rule::rollback_decl | Rule::observe_decl => rollbacks.extend(self.rollback(child)?),
                 Rule::lbrace | Rule::rbrace => {}
                 _ => return Err(self.malformed(&child)),
             }
@@ -195,6 +229,7 @@ impl<'d> Builder<'d> {
         Ok(AnalysisBlock {
             phase,
             keyword,
+            name,
             checks,
             rollbacks,
             span,
@@ -211,12 +246,18 @@ impl<'d> Builder<'d> {
         Ok(Check { name, probe, span })
     }
 
-    /// A rollback rule; `None` (after reporting) when its condition is too long to be meant.
+    /// A rollback or observe rule; `None` (after reporting) when its condition is too long to be meant.
     fn rollback(&mut self, pair: Pair<'_, Rule>) -> Built<Option<Rollback>> {
         let span = self.span(&pair);
         let mut inner = Self::content(&pair);
-        let keyword = self.span(&self.expect(&pair, &mut inner, Rule::kw_rollback)?);
-        self.expect(&pair, &mut inner, Rule::kw_when)?;
+        let observe = pair.as_rule() == Rule::observe_decl;
+        let keyword = if observe {
+            self.span(&self.expect(&pair, &mut inner, Rule::kw_observe)?)
+        } else {
+            let keyword = self.span(&self.expect(&pair, &mut inner, Rule::kw_rollback)?);
+            self.expect(&pair, &mut inner, Rule::kw_when)?;
+            keyword
+        };
         let condition_pair = self.expect(&pair, &mut inner, Rule::condition)?;
         // The condition tree is as deep as it has terms; bounding the terms bounds the recursion of
         // every later pass over it.
@@ -253,6 +294,7 @@ impl<'d> Builder<'d> {
         }
         Ok(Some(Rollback {
             keyword,
+            observe,
             condition,
             options,
             span,
@@ -276,7 +318,7 @@ impl<'d> Builder<'d> {
         let mut operators = Vec::new();
         for child in Self::content(&pair) {
             match child.as_rule() {
-                Rule::comparison => operands.push(Condition::Compare(self.comparison(child)?)),
+                Rule::comparison => operands.push(Condition::Compare(Box::new(self.comparison(child)?))),
                 Rule::condition => operands.push(self.condition(child)?),
                 Rule::kw_and => operators.push(self.span(&child)),
                 Rule::lparen | Rule::rparen => {}
@@ -303,13 +345,41 @@ impl<'d> Builder<'d> {
             "<=" => CompareOp::LessEqual,
             _ => return Err(self.malformed(&op_pair)),
         };
-        let threshold = self.value(self.expect(&pair, &mut inner, Rule::value)?)?;
+        let operand = inner.next().ok_or_else(|| self.malformed(&pair))?;
+        let threshold = self.threshold(operand)?;
         Ok(Comparison {
             metric,
             op,
             op_span: self.span(&op_pair),
             threshold,
             span,
+        })
+    }
+
+    /// The right of a comparison: a literal, a metric call, or `factor * metric(..)`.
+    fn threshold(&mut self, pair: Pair<'_, Rule>) -> Built<Threshold> {
+        let span = self.span(&pair);
+        if pair.as_rule() == Rule::scaled_call {
+            let mut inner = Self::content(&pair);
+            let factor_pair = self.expect(&pair, &mut inner, Rule::number)?;
+            let factor_span = self.span(&factor_pair);
+            let factor = self.decimal(factor_pair.as_str(), factor_span);
+            self.expect(&pair, &mut inner, Rule::star)?;
+            let metric = self.call(self.expect(&pair, &mut inner, Rule::call)?)?;
+            return Ok(Threshold::Metric(Baseline {
+                factor: factor.map(|factor| (factor, factor_span)),
+                metric,
+                span,
+            }));
+        }
+        let value = self.value(pair)?;
+        Ok(match value.kind {
+            ExprKind::Call(metric) => Threshold::Metric(Baseline {
+                factor: None,
+                metric,
+                span: value.span,
+            }),
+            _ => Threshold::Literal(value),
         })
     }
 

@@ -22,6 +22,7 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         | Rule::service_item
         | Rule::release_item
         | Rule::analysis_item
+        | Rule::canary_step
         | Rule::params
         | Rule::condition_atom
         | Rule::atom
@@ -40,7 +41,17 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         Rule::after_promotion => "`after_promotion`",
         Rule::check_decl => "`check`",
         Rule::rollback_decl => "`rollback`",
-        Rule::measurement | Rule::measure_option | Rule::measure_key => "`every`, `samples` or `tolerate`",
+        Rule::measurement | Rule::measure_option | Rule::measure_key => {
+            "a measurement option (`every`, `samples`, `tolerate`, `inconclusive`, `consecutive_errors` or `initial_delay`)"
+        }
+        Rule::observe_decl => "`observe`",
+        Rule::named_analysis => "`analysis`",
+        Rule::background => "`background`",
+        Rule::steps_block => "`steps`",
+        Rule::weight_step => "`weight`",
+        Rule::pause_step => "`pause`",
+        Rule::analyze_step => "`analyze`",
+        Rule::scaled_call => "a factor such as `1.5 * error_rate(checkout, version: stable)`",
         Rule::metric_decl => "`metric`",
         Rule::param => "a parameter",
         Rule::field => "a field",
@@ -83,6 +94,16 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         Rule::kw_every => "`every`",
         Rule::kw_samples => "`samples`",
         Rule::kw_tolerate => "`tolerate`",
+        Rule::kw_inconclusive => "`inconclusive`",
+        Rule::kw_consecutive_errors => "`consecutive_errors`",
+        Rule::kw_initial_delay => "`initial_delay`",
+        Rule::kw_observe => "`observe`",
+        Rule::kw_steps => "`steps`",
+        Rule::kw_weight => "`weight`",
+        Rule::kw_pause => "`pause`",
+        Rule::kw_analyze => "`analyze`",
+        Rule::kw_analysis => "`analysis`",
+        Rule::kw_background => "`background`",
         Rule::kw_and => "`and`",
         Rule::kw_or => "`or`",
         Rule::lbrace => "`{`",
@@ -96,6 +117,7 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         Rule::comma => "`,`",
         Rule::dot => "`.`",
         Rule::dotdot => "`..`",
+        Rule::star => "`*`",
     })
 }
 
