@@ -165,6 +165,19 @@ fn a_rule_puts_its_measurement_on_the_next_line() {
 }
 
 #[test]
+fn canary_steps_take_a_line_each_and_relative_thresholds_stay_whole() {
+    let text = "service s { release canary { steps { weight 20%  pause 5m analyze slo pause weight 100% } \
+                analysis slo { rollback when e(s, version: new) >  1.5*e(s, version: stable) inconclusive 1 \
+                observe l(s) > 1s } background { } } }";
+    assert_eq!(
+        fmt(text),
+        "service s {\n  release canary {\n    steps {\n      weight 20%\n      pause 5m\n      analyze slo\n      pause\n      \
+         weight 100%\n    }\n    analysis slo {\n      rollback when e(s, version: new) > 1.5 * e(s, version: stable)\n      \
+         inconclusive 1\n      observe l(s) > 1s\n    }\n    background {}\n  }\n}\n"
+    );
+}
+
+#[test]
 fn a_long_condition_breaks_before_each_or() {
     let long = "x".repeat(50);
     let text = format!(

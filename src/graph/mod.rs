@@ -187,8 +187,10 @@ fn analysis_label(phase: &str, analysis: &Analysis) -> Vec<String> {
             0 => String::new(),
             n => format!(", tolerate {n}"),
         };
+        // Observed rules are drawn too, marked, because they are part of what the release records.
+        let observed = if rule.observe { "observe: " } else { "" };
         label.push(format!(
-            "{} ({} samples every {}{tolerate})",
+            "{observed}{} ({} samples every {}{tolerate})",
             condition_text(&rule.failure, &rule.metric),
             rule.samples,
             rule.every.to_go()
