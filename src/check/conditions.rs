@@ -506,6 +506,9 @@ fn unit_words(unit: MetricUnit) -> &'static str {
         MetricUnit::Ratio => "is a ratio",
         MetricUnit::Seconds => "is measured in seconds",
         MetricUnit::Count => "is a count",
+        MetricUnit::Percent => "is a percentage",
+        MetricUnit::Bytes => "is measured in bytes",
+        MetricUnit::PerSecond => "is a rate per second",
     }
 }
 

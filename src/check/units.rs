@@ -209,11 +209,31 @@ impl Cpu {
     }
 }
 
+/// The Kubernetes memory suffixes and the bytes each stands for, powers of 1024 first.
+const MEMORY_UNITS: [(&str, i128); 12] = [
+    ("Ki", 1 << 10),
+    ("Mi", 1 << 20),
+    ("Gi", 1 << 30),
+    ("Ti", 1 << 40),
+    ("Pi", 1 << 50),
+    ("Ei", 1 << 60),
+    ("k", 1_000),
+    ("M", 1_000_000),
+    ("G", 1_000_000_000),
+    ("T", 1_000_000_000_000),
+    ("P", 1_000_000_000_000_000),
+    ("E", 1_000_000_000_000_000_000),
+];
+
+fn memory_factor(unit: &str) -> Option<i128> {
+    MEMORY_UNITS
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|(_, factor)| *factor)
+}
+
 fn is_memory_unit(unit: &str) -> bool {
-    matches!(
-        unit,
-        "Ki" | "Mi" | "Gi" | "Ti" | "Pi" | "Ei" | "k" | "M" | "G" | "T" | "P" | "E"
-    )
+    memory_factor(unit).is_some()
 }
 
 /// Memory in bytes, with the literal it was written as.
@@ -231,30 +251,16 @@ impl Memory {
             ExprKind::Quantity(quantity) => single(quantity).ok_or(UnitError::NotAQuantity)?,
             _ => return Err(UnitError::NotAQuantity),
         };
-        let factor: i128 = match unit {
-            "Ki" => 1 << 10,
-            "Mi" => 1 << 20,
-            "Gi" => 1 << 30,
-            "Ti" => 1 << 40,
-            "Pi" => 1 << 50,
-            "Ei" => 1 << 60,
-            "k" => 1_000,
-            "M" => 1_000_000,
-            "G" => 1_000_000_000,
-            "T" => 1_000_000_000_000,
-            "P" => 1_000_000_000_000_000,
-            "E" => 1_000_000_000_000_000_000,
-            "m" => return Err(unknown(unit, "`m` means thousandths of a byte; did you mean `Mi`?")),
-            "K" | "KB" | "kB" | "KiB" | "Kb" => return Err(unknown(unit, "did you mean `Ki`?")),
-            "MB" | "MiB" | "Mb" => return Err(unknown(unit, "did you mean `Mi`?")),
-            "GB" | "GiB" | "Gb" => return Err(unknown(unit, "did you mean `Gi`?")),
-            "TB" | "TiB" | "Tb" => return Err(unknown(unit, "did you mean `Ti`?")),
-            _ => {
-                return Err(unknown(
-                    unit,
-                    "memory units are `Ki`, `Mi`, `Gi`, `Ti` (powers of 1024) or `k`, `M`, `G`, `T`",
-                ));
-            }
+        let Some(factor) = memory_factor(unit) else {
+            let hint = match unit {
+                "m" => "`m` means thousandths of a byte; did you mean `Mi`?",
+                "K" | "KB" | "kB" | "KiB" | "Kb" => "did you mean `Ki`?",
+                "MB" | "MiB" | "Mb" => "did you mean `Mi`?",
+                "GB" | "GiB" | "Gb" => "did you mean `Gi`?",
+                "TB" | "TiB" | "Tb" => "did you mean `Ti`?",
+                _ => "memory units are `Ki`, `Mi`, `Gi`, `Ti` (powers of 1024) or `k`, `M`, `G`, `T`",
+            };
+            return Err(unknown(unit, hint));
         };
         let too_large = || UnitError::Precision("memory is larger than Kubernetes can hold".into());
         let bytes = number.checked_mul_int(factor).ok_or_else(too_large)?;
@@ -307,14 +313,24 @@ pub enum MetricUnit {
     Seconds,
     /// A number of things; thresholds are plain numbers.
     Count,
+    /// A percentage as Prometheus reports it (`100 * ...`), so `70%` is `70`. There is no upper bound:
+    /// CPU utilisation over several cores, or against a request, passes 100%.
+    Percent,
+    /// An amount of memory in bytes; thresholds are memory quantities (`512Mi`, `1G`).
+    Bytes,
+    /// A rate, in events per second; thresholds are plain numbers.
+    PerSecond,
 }
 
 impl MetricUnit {
     /// Every unit, with its name.
-    pub const ALL: [(&'static str, MetricUnit); 3] = [
+    pub const ALL: [(&'static str, MetricUnit); 6] = [
         ("ratio", MetricUnit::Ratio),
         ("seconds", MetricUnit::Seconds),
         ("count", MetricUnit::Count),
+        ("percent", MetricUnit::Percent),
+        ("bytes", MetricUnit::Bytes),
+        ("per_second", MetricUnit::PerSecond),
     ];
 
     /// The unit called `name`.
@@ -328,6 +344,9 @@ impl MetricUnit {
             MetricUnit::Ratio => "ratio",
             MetricUnit::Seconds => "seconds",
             MetricUnit::Count => "count",
+            MetricUnit::Percent => "percent",
+            MetricUnit::Bytes => "bytes",
+            MetricUnit::PerSecond => "per_second",
         }
     }
 }
@@ -344,9 +363,9 @@ pub enum ThresholdError {
     },
     /// A bare number where a unit is needed; carries the suggestion.
     MissingUnit(String),
-    /// A ratio above 1, or a negative value.
+    /// A ratio above 1, a value a float64 cannot hold exactly, or a negative value.
     OutOfRange(String),
-    /// The duration itself is malformed.
+    /// The duration itself is malformed, or an amount of memory is not whole bytes.
     Unit(UnitError),
 }
 
@@ -354,7 +373,7 @@ pub enum ThresholdError {
 const MAX_EXACT_FLOAT: i128 = 1 << 53;
 
 /// Converts a threshold into the metric's own unit: `1%` against a ratio is `0.01`, `500ms` against
-/// seconds is `0.5`.
+/// seconds is `0.5`, `2Gi` against bytes is `2147483648`.
 pub fn convert_threshold(threshold: &Expr, unit: MetricUnit) -> Result<Decimal, ThresholdError> {
     let value = match (unit, &threshold.kind) {
         (MetricUnit::Ratio, ExprKind::Number(fraction)) => {
@@ -393,19 +412,50 @@ pub fn convert_threshold(threshold: &Expr, unit: MetricUnit) -> Result<Decimal, 
             }
             Duration::parse(threshold).map_err(ThresholdError::Unit)?.as_seconds()
         }
-        (MetricUnit::Count, ExprKind::Number(number)) => {
-            let limit = Decimal::from_int(MAX_EXACT_FLOAT);
-            if *number > limit || *number < Decimal::from_int(-MAX_EXACT_FLOAT) {
-                return Err(ThresholdError::OutOfRange(format!(
-                    "Prometheus values are float64, which hold whole numbers exactly only up to {MAX_EXACT_FLOAT}"
-                )));
-            }
-            *number
-        }
+        (MetricUnit::Count, ExprKind::Number(number)) => exact_in_float(*number, "")?,
         (MetricUnit::Count, ExprKind::Quantity(_)) => {
             return Err(ThresholdError::WrongUnit {
                 found: quantity_kind(threshold),
                 help: "compare a count with a plain number such as `5`".into(),
+            });
+        }
+        (MetricUnit::Percent, ExprKind::Number(number)) => {
+            return Err(ThresholdError::MissingUnit(format!("{number}%")));
+        }
+        (MetricUnit::Percent, ExprKind::Quantity(_)) => {
+            parse_percent(threshold).map_err(|_| ThresholdError::WrongUnit {
+                found: quantity_kind(threshold),
+                help: "compare a percentage with another percentage such as `70%`".into(),
+            })?
+        }
+        (MetricUnit::Bytes, ExprKind::Number(number)) => {
+            return Err(ThresholdError::MissingUnit(memory_literal(*number)));
+        }
+        (MetricUnit::Bytes, ExprKind::Quantity(quantity)) => {
+            let Some((number, factor)) =
+                single(quantity).and_then(|(number, unit)| Some((number, memory_factor(unit)?)))
+            else {
+                return Err(ThresholdError::WrongUnit {
+                    found: quantity_kind(threshold),
+                    help: "compare bytes with an amount of memory such as `512Mi` or `1G`".into(),
+                });
+            };
+            // Not `Memory::parse`: its limit is what Kubernetes holds, a threshold's is what a float64 does.
+            let bytes = number
+                .checked_mul_int(factor)
+                .ok_or_else(|| beyond_float(BYTES_LIMIT))?;
+            if !bytes.is_integer() {
+                return Err(ThresholdError::Unit(UnitError::Precision(
+                    "memory is a whole number of bytes".into(),
+                )));
+            }
+            exact_in_float(bytes, BYTES_LIMIT)?
+        }
+        (MetricUnit::PerSecond, ExprKind::Number(number)) => *number,
+        (MetricUnit::PerSecond, ExprKind::Quantity(_)) => {
+            return Err(ThresholdError::WrongUnit {
+                found: quantity_kind(threshold),
+                help: "compare a rate per second with a plain number such as `100`".into(),
             });
         }
         (_, _) => {
@@ -421,11 +471,54 @@ pub fn convert_threshold(threshold: &Expr, unit: MetricUnit) -> Result<Decimal, 
     Ok(value)
 }
 
+/// How the float64 limit reads for bytes, where 2^53 is `8Pi`.
+const BYTES_LIMIT: &str = " bytes (8Pi)";
+
+/// `value`, unless a float64 would round it: Prometheus values are float64. `limit_unit` follows the
+/// limit in the error.
+fn exact_in_float(value: Decimal, limit_unit: &str) -> Result<Decimal, ThresholdError> {
+    if value > Decimal::from_int(MAX_EXACT_FLOAT) || value < Decimal::from_int(-MAX_EXACT_FLOAT) {
+        return Err(beyond_float(limit_unit));
+    }
+    Ok(value)
+}
+
+fn beyond_float(limit_unit: &str) -> ThresholdError {
+    ThresholdError::OutOfRange(format!(
+        "Prometheus values are float64, which hold whole numbers exactly only up to {MAX_EXACT_FLOAT}{limit_unit}"
+    ))
+}
+
+/// The shortest memory literal worth `bytes` (`2147483648` is `2Gi`, `512` is `0.5Ki`): a bare
+/// number against a `bytes` metric is read as bytes, as `0.5` against seconds is read as `500ms`.
+/// A fraction of a byte has no such literal, so it gets the `Mi` that resources suggest.
+fn memory_literal(bytes: Decimal) -> String {
+    let exact = bytes.is_integer().then(|| {
+        MEMORY_UNITS
+            .iter()
+            .filter_map(|(unit, factor)| Some(format!("{}{unit}", short_quotient(bytes, *factor)?)))
+            .min_by_key(String::len)
+    });
+    exact.flatten().unwrap_or_else(|| format!("{bytes}Mi"))
+}
+
+/// `number / factor` when it has at most three decimals, which keeps a suggested literal readable;
+/// `k` always has one for whole bytes.
+fn short_quotient(number: Decimal, factor: i128) -> Option<Decimal> {
+    (0..=3).find_map(|places| {
+        let scaled = number.checked_mul_int(10i128.pow(places))?.to_integer()?;
+        (scaled % factor == 0).then(|| Decimal::from_int(scaled / factor).shift_down(places))
+    })
+}
+
 fn unit_example(unit: MetricUnit) -> &'static str {
     match unit {
         MetricUnit::Ratio => "a percentage such as `1%`",
         MetricUnit::Seconds => "a duration such as `500ms`",
         MetricUnit::Count => "a plain number such as `5`",
+        MetricUnit::Percent => "a percentage such as `70%`",
+        MetricUnit::Bytes => "an amount of memory such as `512Mi`",
+        MetricUnit::PerSecond => "a plain number such as `100`",
     }
 }
 
@@ -570,6 +663,16 @@ mod tests {
             ("1m30s", MetricUnit::Seconds, "90"),
             ("5", MetricUnit::Count, "5"),
             ("2.5", MetricUnit::Count, "2.5"),
+            ("70%", MetricUnit::Percent, "70"),
+            ("0.5%", MetricUnit::Percent, "0.5"),
+            ("150%", MetricUnit::Percent, "150"),
+            ("2Gi", MetricUnit::Bytes, "2147483648"),
+            ("1G", MetricUnit::Bytes, "1000000000"),
+            ("512Mi", MetricUnit::Bytes, "536870912"),
+            ("1.5Ki", MetricUnit::Bytes, "1536"),
+            ("8Pi", MetricUnit::Bytes, "9007199254740992"),
+            ("100", MetricUnit::PerSecond, "100"),
+            ("0.5", MetricUnit::PerSecond, "0.5"),
         ];
         for (text, unit, expected) in ok {
             assert_eq!(
@@ -583,6 +686,16 @@ mod tests {
             ("500ms", MetricUnit::Ratio),
             ("5%", MetricUnit::Count),
             ("1Gi", MetricUnit::Seconds),
+            ("512Mi", MetricUnit::Percent),
+            ("5m", MetricUnit::Percent),
+            ("70x", MetricUnit::Percent),
+            ("30s", MetricUnit::Bytes),
+            ("10%", MetricUnit::Bytes),
+            ("512MB", MetricUnit::Bytes),
+            ("1h30m", MetricUnit::Bytes),
+            ("5%", MetricUnit::PerSecond),
+            ("1s", MetricUnit::PerSecond),
+            ("1Gi", MetricUnit::PerSecond),
         ];
         for (text, unit) in wrong_unit {
             assert!(
@@ -604,6 +717,38 @@ mod tests {
         assert!(matches!(
             convert_threshold(&expr("150%"), MetricUnit::Ratio),
             Err(ThresholdError::OutOfRange(_))
+        ));
+        let missing_unit = [
+            ("70", MetricUnit::Percent, "70%"),
+            ("2147483648", MetricUnit::Bytes, "2Gi"),
+            ("1000000000", MetricUnit::Bytes, "1G"),
+            ("1536", MetricUnit::Bytes, "1.5Ki"),
+            ("512", MetricUnit::Bytes, "0.5Ki"),
+            ("100", MetricUnit::Bytes, "0.1k"),
+            ("0.5", MetricUnit::Bytes, "0.5Mi"),
+        ];
+        for (text, unit, suggestion) in missing_unit {
+            assert_eq!(
+                convert_threshold(&expr(text), unit),
+                Err(ThresholdError::MissingUnit(suggestion.into())),
+                "{text}"
+            );
+        }
+        for (text, unit) in [
+            ("-5%", MetricUnit::Percent),
+            ("-1", MetricUnit::PerSecond),
+            ("-1Gi", MetricUnit::Bytes),
+            ("9Pi", MetricUnit::Bytes),
+            ("10E", MetricUnit::Bytes),
+        ] {
+            assert!(
+                matches!(convert_threshold(&expr(text), unit), Err(ThresholdError::OutOfRange(_))),
+                "{text}"
+            );
+        }
+        assert!(matches!(
+            convert_threshold(&expr("0.0001Ki"), MetricUnit::Bytes),
+            Err(ThresholdError::Unit(UnitError::Precision(_)))
         ));
     }
 }

@@ -308,7 +308,7 @@ pub struct Metric {
     pub name: Ident,
     /// Its parameters.
     pub params: Vec<Param>,
-    /// `ratio`, `seconds` or `count`.
+    /// `ratio`, `seconds`, `count`, `percent`, `bytes` or `per_second`.
     pub unit: Ident,
     /// `prometheus`.
     pub provider: Ident,
