@@ -4,6 +4,7 @@
 //! left out rather than written as `null`, and Argo's "one of" fields (a metric's `provider`) are structs
 //! of options, because serde_yaml would write an enum variant as a YAML tag Kubernetes cannot read.
 
+use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
@@ -127,6 +128,9 @@ pub struct Metric {
     /// Failed measurements tolerated.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_limit: Option<i32>,
+    /// expr-lang condition a measurement must meet to pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_condition: Option<String>,
     /// expr-lang condition that fails a measurement.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_condition: Option<String>,
@@ -144,6 +148,9 @@ pub struct MetricProvider {
     /// An HTTP request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web: Option<WebMetric>,
+    /// A Kubernetes Job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobMetric>,
 }
 
 /// `PrometheusMetric`.
@@ -162,4 +169,15 @@ pub struct PrometheusMetric {
 pub struct WebMetric {
     /// The URL requested with GET.
     pub url: String,
+    /// JSONPath template selecting the value the conditions read (Argo's default, `{$}`, is the body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json_path: Option<String>,
+}
+
+/// `JobMetric`: Argo creates the Job and counts the measurement as passed when it completes.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobMetric {
+    /// A batch/v1 JobSpec.
+    pub spec: JobSpec,
 }

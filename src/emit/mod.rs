@@ -219,6 +219,7 @@ fn metric(metric: &ir::AnalysisMetric) -> argo::Metric {
         interval: metric.interval.clone(),
         count: to_i32(metric.count),
         failure_limit: metric.failure_limit.map(to_i32),
+        success_condition: metric.success_condition.clone(),
         failure_condition: metric.failure_condition.clone(),
         provider: match &metric.provider {
             ir::Provider::Prometheus { address, query } => argo::MetricProvider {
@@ -228,8 +229,22 @@ fn metric(metric: &ir::AnalysisMetric) -> argo::Metric {
                 }),
                 ..argo::MetricProvider::default()
             },
-            ir::Provider::Web { url } => argo::MetricProvider {
-                web: Some(argo::WebMetric { url: url.clone() }),
+            ir::Provider::Web { url, json_path } => argo::MetricProvider {
+                web: Some(argo::WebMetric {
+                    url: url.clone(),
+                    json_path: json_path.clone(),
+                }),
+                ..argo::MetricProvider::default()
+            },
+            ir::Provider::Job {
+                image,
+                command,
+                env,
+                active_deadline_seconds,
+            } => argo::MetricProvider {
+                job: Some(argo::JobMetric {
+                    spec: core::check_job(image, command, env, *active_deadline_seconds),
+                }),
                 ..argo::MetricProvider::default()
             },
         },

@@ -121,6 +121,8 @@ pub struct AnalysisMetric {
     pub count: u32,
     /// Failed measurements tolerated.
     pub failure_limit: Option<u32>,
+    /// expr-lang condition a measurement must meet to pass.
+    pub success_condition: Option<String>,
     /// expr-lang condition that fails a measurement.
     pub failure_condition: Option<String>,
     /// Where the value comes from.
@@ -141,6 +143,20 @@ pub enum Provider {
     Web {
         /// Full URL.
         url: String,
+        /// Argo's JSONPath template (`{$.status}`) for the value the conditions read; `None` reads the
+        /// whole body.
+        json_path: Option<String>,
+    },
+    /// A Kubernetes Job that must complete.
+    Job {
+        /// The container image.
+        image: String,
+        /// The container's command.
+        command: Vec<String>,
+        /// The container's environment.
+        env: Vec<EnvVar>,
+        /// How long the Job may run, in seconds.
+        active_deadline_seconds: Option<u64>,
     },
 }
 
