@@ -154,8 +154,8 @@ pub enum Promotion {
 pub struct Analysis {
     /// The `before_promotion` / `after_promotion` block, if written.
     pub span: Option<Span>,
-    /// One-shot HTTP checks.
-    pub checks: Vec<HttpCheck>,
+    /// One-shot checks.
+    pub checks: Vec<Check>,
     /// Metric conditions measured over time.
     pub rules: Vec<MetricRule>,
 }
@@ -172,15 +172,57 @@ impl Analysis {
     }
 }
 
-/// `check name = http_get(path)`.
+/// `check name = http_get(...)` or `check name = job(...)`: one measurement against the Service of
+/// its phase.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct HttpCheck {
+pub struct Check {
     /// The check's name.
     pub name: String,
-    /// The path requested.
-    pub path: String,
     /// The declaration.
     pub span: Span,
+    /// What it does.
+    pub kind: CheckKind,
+}
+
+/// The kinds of check.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CheckKind {
+    /// `http_get(path)`: a GET that must answer 2xx, optionally with a value in its JSON body.
+    Http {
+        /// The path requested.
+        path: String,
+        /// The value the JSON answer must hold, when one is required.
+        json: Option<JsonExpectation>,
+    },
+    /// `job(image, run: ...)`: a container that must exit 0.
+    Job {
+        /// The image reference.
+        image: String,
+        /// The shell script it runs.
+        run: String,
+        /// How long it may run; `None` lets it run until it ends.
+        timeout: Option<Duration>,
+    },
+}
+
+/// `json_path: "$.status", expect: "UP"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JsonExpectation {
+    /// The path, in the subset shipc accepts (`$.a.b`, `$.a[0].b`).
+    pub path: String,
+    /// The value it must hold.
+    pub value: JsonValue,
+}
+
+/// A JSON scalar a check can compare with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum JsonValue {
+    /// A string.
+    String(String),
+    /// A number, small enough to compare exactly as a 64-bit float.
+    Number(Decimal),
+    /// `true` or `false`.
+    Bool(bool),
 }
 
 /// One metric watched by a `rollback when` rule, with the condition that fails it.

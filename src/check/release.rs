@@ -4,7 +4,7 @@
 use super::Checker;
 use super::args::ParamSpec;
 use super::conditions::{Prometheus, RuleContext};
-use super::model::{Analysis, BlueGreen, HttpCheck, Promotion};
+use super::model::{Analysis, BlueGreen, CheckKind, Promotion};
 use super::platform::Platform;
 use super::units::Duration;
 use super::values::{FieldSet, FirstSeen, unknown_choice};
@@ -197,7 +197,7 @@ impl Checker<'_> {
                 continue;
             }
             seen.push((block.phase, block.keyword));
-            let analysis = self.analysis(block, &context);
+            let analysis = self.analysis(block, &context, platform.as_ref());
             match block.phase {
                 Phase::BeforePromotion => before = before.and(analysis),
                 _ => after = after.and(analysis),
@@ -206,7 +206,12 @@ impl Checker<'_> {
         (before, after)
     }
 
-    fn analysis(&mut self, block: &ast::AnalysisBlock, context: &RuleContext<'_>) -> Option<Analysis> {
+    fn analysis(
+        &mut self,
+        block: &ast::AnalysisBlock,
+        context: &RuleContext<'_>,
+        platform: Option<&Platform>,
+    ) -> Option<Analysis> {
         let mut analysis = Analysis {
             span: Some(block.span),
             ..Analysis::default()
@@ -228,7 +233,7 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            match self.http_check(check) {
+            match self.check(check, platform) {
                 Some(checked) => analysis.checks.push(checked),
                 None => ok = false,
             }
@@ -242,90 +247,85 @@ impl Checker<'_> {
         ok.then_some(analysis)
     }
 
-    /// `http_get(path, expect: 200)`.
-    fn http_check(&mut self, check: &ast::Check) -> Option<HttpCheck> {
-        let probe = &check.probe;
-        let params = [ParamSpec::required("path"), ParamSpec::optional("expect")];
-        let args = self.builtin_args(probe, "http_get", "check", &params)?;
-        let path_expr = args.first().copied().flatten()?;
-        let path = self.http_path(path_expr);
-        if let ExprKind::Str(literal) = &path_expr.kind {
-            self.reject_argo_templates(literal, "the path");
-        }
-        if let Some(expect) = args.get(1).copied().flatten() {
-            let status = self.integer(expect, "`expect`", 100..=599)?;
-            if status != 200 {
-                self.report(
-                    Diagnostic::new(Code::E0507, expect.span, format!("an HTTP check cannot require status {status}"))
-                        .label("only `200` can be expected")
-                        .help("write `expect: 200`, or leave `expect` out")
-                        .note("Argo's web metric counts any 2xx response as a pass and any other status as an error, so no other status can be told apart"),
-                );
-                return None;
-            }
-        }
-        Some(HttpCheck {
-            name: check.name.name.clone(),
-            path: path?,
-            span: check.span,
-        })
-    }
-
     /// A post-promotion analysis must end before the old version is scaled down, or Argo cancels it and
     /// the rollback it promises could never switch traffic back.
     fn check_analysis_fits(&mut self, after: &Analysis, delay: Duration, delay_span: Span) {
-        let Some(longest) = longest_measurement(after).filter(|longest| longest.length > delay) else {
+        let Some(longest) = longest_measurement(after).filter(|longest| longest.outlasts(delay)) else {
             return;
         };
-        self.report(
-            Diagnostic::new(
-                Code::E0505,
-                delay_span,
+        let (message, help) = match longest.length {
+            Some(length) => (
                 format!(
                     "the post-promotion analysis can take {} but the old version is scaled down after {}",
-                    longest.length.to_go(),
+                    length.to_go(),
                     delay.to_go()
                 ),
-            )
-            .label("too short for the analysis")
-            .secondary(longest.span, longest.reason)
-            .help(format!(
-                "set `scale_down_delay = {}` or more, or leave it out so that the old version waits for the analysis",
-                longest.length.to_go()
-            ))
-            .note("Argo cancels a post-promotion analysis when the old version scales down, so a late failure could no longer switch traffic back"),
+                format!(
+                    "set `scale_down_delay = {}` or more, or leave it out so that the old version waits for the analysis",
+                    length.to_go()
+                ),
+            ),
+            None => (
+                format!(
+                    "the post-promotion analysis has no time limit but the old version is scaled down after {}",
+                    delay.to_go()
+                ),
+                format!(
+                    "give the job a `timeout` of {} or less, or leave `scale_down_delay` out so that the old version waits for the analysis",
+                    delay.to_go()
+                ),
+            ),
+        };
+        self.report(
+            Diagnostic::new(Code::E0505, delay_span, message)
+                .label("too short for the analysis")
+                .secondary(longest.span, longest.reason)
+                .help(help)
+                .note("Argo cancels a post-promotion analysis when the old version scales down, so a late failure could no longer switch traffic back"),
         );
     }
 
     /// `auto(after: D)` promotes when D has passed even if the pre-promotion analysis is still running
     /// (Argo then marks the run successful), so D must outlast the analysis.
     fn check_promotion_waits(&mut self, before: &Analysis, after: Duration, after_span: Span) {
-        let Some(longest) = longest_measurement(before).filter(|longest| longest.length > after) else {
+        let Some(longest) = longest_measurement(before).filter(|longest| longest.outlasts(after)) else {
             return;
         };
-        self.report(
-            Diagnostic::new(
-                Code::E0511,
-                after_span,
+        let (message, help) = match longest.length {
+            Some(length) => (
                 format!(
                     "promotion after {} would not wait for the pre-promotion analysis, which can take {}",
                     after.to_go(),
-                    longest.length.to_go()
+                    length.to_go()
                 ),
-            )
-            .label("promotes before the analysis has decided")
-            .secondary(longest.span, longest.reason)
-            .help(format!(
-                "write `auto(after: {})` or more, or `auto` to promote as soon as the analysis passes",
-                longest.length.to_go()
-            ))
-            .note("when `after` runs out while the pre-promotion analysis is still measuring, Argo marks the analysis successful and promotes"),
+                format!(
+                    "write `auto(after: {})` or more, or `auto` to promote as soon as the analysis passes",
+                    length.to_go()
+                ),
+            ),
+            None => (
+                format!(
+                    "promotion after {} would not wait for the pre-promotion analysis, which has no time limit",
+                    after.to_go()
+                ),
+                format!(
+                    "give the job a `timeout` of {} or less, or write `auto` to promote as soon as the analysis passes",
+                    after.to_go()
+                ),
+            ),
+        };
+        self.report(
+            Diagnostic::new(Code::E0511, after_span, message)
+                .label("promotes before the analysis has decided")
+                .secondary(longest.span, longest.reason)
+                .help(help)
+                .note("when `after` runs out while the pre-promotion analysis is still measuring, Argo marks the analysis successful and promotes"),
         );
     }
 }
 
-/// How long a check can take at worst with Argo's defaults: a request that times out (10 s) is an
-/// error, retried every 10 s, and the fifth error in a row ends the measurement: 5 x 10 s + 4 x 10 s.
+/// How long an HTTP check can take at worst with Argo's defaults: a request that times out (10 s) is
+/// an error, retried every 10 s, and the fifth error in a row ends the measurement: 5 x 10 s + 4 x 10 s.
 const CHECK_WORST_CASE_MILLIS: u64 = 90_000;
 
 /// A canary's block written in a blue/green release.
@@ -338,9 +338,16 @@ fn not_in_blue_green(keyword: Span, block: &str) -> Diagnostic {
 
 /// The part of an analysis that runs longest, and why it takes that long.
 struct Longest {
-    length: Duration,
+    /// `None` for a job check without a timeout, which runs until its container ends.
+    length: Option<Duration>,
     span: Span,
     reason: String,
+}
+
+impl Longest {
+    fn outlasts(&self, limit: Duration) -> bool {
+        self.length.is_none_or(|length| length > limit)
+    }
 }
 
 fn longest_measurement(analysis: &Analysis) -> Option<Longest> {
@@ -352,19 +359,39 @@ fn longest_measurement(analysis: &Analysis) -> Option<Longest> {
             None => String::new(),
         };
         Longest {
-            length: Duration::from_millis(
+            length: Some(Duration::from_millis(
                 delay
                     .millis()
                     .saturating_add(rule.every.times(u64::from(rule.samples)).millis()),
-            ),
+            )),
             span: rule.span,
             reason: format!("{} samples every {}{delay_words}", rule.samples, rule.every.to_go()),
         }
     });
-    let checks = analysis.checks.iter().map(|check| Longest {
-        length: Duration::from_millis(CHECK_WORST_CASE_MILLIS),
-        span: check.span,
-        reason: "a check that gets no answer is retried for up to 90s".to_string(),
+    let checks = analysis.checks.iter().map(|check| {
+        let (length, reason) = match &check.kind {
+            CheckKind::Http { .. } => (
+                Some(Duration::from_millis(CHECK_WORST_CASE_MILLIS)),
+                "a check that gets no answer is retried for up to 90s".to_string(),
+            ),
+            CheckKind::Job {
+                timeout: Some(timeout), ..
+            } => (
+                Some(*timeout),
+                format!("a job check is stopped after its timeout, {}", timeout.to_go()),
+            ),
+            CheckKind::Job { timeout: None, .. } => (
+                None,
+                "a job check without `timeout` runs until its container ends".to_string(),
+            ),
+        };
+        Longest {
+            length,
+            span: check.span,
+            reason,
+        }
     });
-    rules.chain(checks).max_by_key(|longest| longest.length.millis())
+    rules
+        .chain(checks)
+        .max_by_key(|longest| longest.length.map_or(u64::MAX, Duration::millis))
 }

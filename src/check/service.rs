@@ -94,7 +94,8 @@ impl Checker<'_> {
         None
     }
 
-    fn image(&mut self, expr: &Expr, platform: Option<&Platform>) -> Option<String> {
+    /// An image reference, which may interpolate the platform (`${platform.registry}/name:1.0`).
+    pub(super) fn image(&mut self, expr: &Expr, platform: Option<&Platform>) -> Option<String> {
         let literal = self.string(expr, "`image`")?;
         let image = self.render_with_platform(literal, platform)?;
         k8s_names::check_image(self, &image, expr.span).then_some(image)

@@ -95,6 +95,7 @@ codes! {
     E0512 "tolerate-across-metrics" "`tolerate` on a rule that watches more than one metric";
     E0513 "invalid-promql" "a metric's query is not valid PromQL";
     E0514 "query-not-a-vector" "a metric's query returns a scalar, which rollback conditions cannot read";
+    E0515 "invalid-json-path" "a check's `json_path` is not a path of keys and indexes such as `$.checks[0].status`";
     E0520 "block-of-other-strategy" "a release has a block that belongs to the other release strategy";
 
     E0601 "invalid-kubernetes-name" "a name shipc derives for a Kubernetes object is not valid there";

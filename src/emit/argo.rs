@@ -4,6 +4,7 @@
 //! left out rather than written as `null`, and Argo's "one of" fields (a metric's `provider`) are structs
 //! of options, because serde_yaml would write an enum variant as a YAML tag Kubernetes cannot read.
 
+use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use serde::Serialize;
@@ -199,6 +200,9 @@ pub struct MetricProvider {
     /// An HTTP request.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub web: Option<WebMetric>,
+    /// A Kubernetes Job.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobMetric>,
 }
 
 /// `PrometheusMetric`.
@@ -217,4 +221,15 @@ pub struct PrometheusMetric {
 pub struct WebMetric {
     /// The URL requested with GET.
     pub url: String,
+    /// JSONPath template selecting the value the conditions read (Argo's default, `{$}`, is the body).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub json_path: Option<String>,
+}
+
+/// `JobMetric`: Argo creates the Job and counts the measurement as passed when it completes.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct JobMetric {
+    /// A batch/v1 JobSpec.
+    pub spec: JobSpec,
 }

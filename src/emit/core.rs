@@ -1,5 +1,5 @@
 //! Core Kubernetes objects, built with k8s-openapi's types: Services, the pod template, the
-//! HorizontalPodAutoscaler and the PodDisruptionBudget.
+//! HorizontalPodAutoscaler, the PodDisruptionBudget and the Job of a job check.
 
 use std::collections::BTreeMap;
 
@@ -7,9 +7,10 @@ use k8s_openapi::api::autoscaling::v2::{
     CrossVersionObjectReference, HorizontalPodAutoscaler, HorizontalPodAutoscalerSpec, MetricSpec, MetricTarget,
     ResourceMetricSource,
 };
+use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SecretKeySelector, Service, ServicePort, ServiceSpec,
+    ResourceRequirements, SecretKeySelector, SecurityContext, Service, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -65,6 +66,41 @@ pub fn pod_template(name: &str, labels: &BTreeMap<String, String>, container: &i
             }],
             ..PodSpec::default()
         }),
+    }
+}
+
+/// The Job of a job check: one container named `check` that runs once. Its pod carries none of the
+/// service's labels, so the Services and the PodDisruptionBudget never select it.
+pub fn check_job(
+    image: &str,
+    command: &[String],
+    env: &[crate::check::model::EnvVar],
+    active_deadline_seconds: Option<u64>,
+) -> JobSpec {
+    JobSpec {
+        // The check must pass on its first run: with retries, a flaky failure would pass on a later one.
+        backoff_limit: Some(0),
+        active_deadline_seconds: active_deadline_seconds.and_then(|seconds| i64::try_from(seconds).ok()),
+        template: PodTemplateSpec {
+            metadata: None,
+            spec: Some(PodSpec {
+                restart_policy: Some("Never".to_string()),
+                containers: vec![Container {
+                    name: "check".to_string(),
+                    image: Some(image.to_string()),
+                    command: Some(command.to_vec()),
+                    env: (!env.is_empty()).then(|| env.iter().map(env_var).collect()),
+                    security_context: Some(SecurityContext {
+                        allow_privilege_escalation: Some(false),
+                        run_as_non_root: Some(true),
+                        ..SecurityContext::default()
+                    }),
+                    ..Container::default()
+                }],
+                ..PodSpec::default()
+            }),
+        },
+        ..JobSpec::default()
     }
 }
 

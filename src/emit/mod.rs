@@ -257,8 +257,22 @@ fn metric(metric: &ir::AnalysisMetric) -> argo::Metric {
                 }),
                 ..argo::MetricProvider::default()
             },
-            ir::Provider::Web { url } => argo::MetricProvider {
-                web: Some(argo::WebMetric { url: url.clone() }),
+            ir::Provider::Web { url, json_path } => argo::MetricProvider {
+                web: Some(argo::WebMetric {
+                    url: url.clone(),
+                    json_path: json_path.clone(),
+                }),
+                ..argo::MetricProvider::default()
+            },
+            ir::Provider::Job {
+                image,
+                command,
+                env,
+                active_deadline_seconds,
+            } => argo::MetricProvider {
+                job: Some(argo::JobMetric {
+                    spec: core::check_job(image, command, env, *active_deadline_seconds),
+                }),
                 ..argo::MetricProvider::default()
             },
         },

@@ -7,8 +7,8 @@
 //! version is scaled down. A failed analysis aborts: the active Service stays on, or goes back to,
 //! the stable version.
 
-use crate::check::model::{Analysis, BlueGreen, Model, Promotion, Service};
-use crate::lower::analysis::condition_text;
+use crate::check::model::{Analysis, BlueGreen, CheckKind, Model, Promotion, Service};
+use crate::lower::analysis::{condition_text, expr_literal};
 use crate::lower::{active_service_name, preview_service_name};
 
 /// The diagram language.
@@ -180,7 +180,7 @@ fn flow(index: usize, service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<
 fn analysis_label(phase: &str, analysis: &Analysis) -> Vec<String> {
     let mut label = vec![phase.to_string()];
     for check in &analysis.checks {
-        label.push(format!("check {}: GET {}", check.name, check.path));
+        label.push(format!("check {}: {}", check.name, check_label(&check.kind)));
     }
     for rule in &analysis.rules {
         let tolerate = match rule.tolerate {
@@ -197,6 +197,20 @@ fn analysis_label(phase: &str, analysis: &Analysis) -> Vec<String> {
         ));
     }
     label
+}
+
+/// What a check does, in a few words.
+fn check_label(kind: &CheckKind) -> String {
+    match kind {
+        CheckKind::Http { path, json: None } => format!("GET {path}"),
+        CheckKind::Http { path, json: Some(json) } => {
+            format!("GET {path}, {} == {}", json.path, expr_literal(&json.value))
+        }
+        CheckKind::Job { image, timeout, .. } => match timeout {
+            Some(timeout) => format!("job {image}, timeout {}", timeout.to_go()),
+            None => format!("job {image}"),
+        },
+    }
 }
 
 /// Each service's name with the steps of its flow.

@@ -1,4 +1,4 @@
-//! Analyses to AnalysisTemplates, and rollback conditions to expr-lang.
+//! Analyses to AnalysisTemplates: checks to web and job metrics, rollback conditions to expr-lang.
 //!
 //! # Missing data rolls back
 //!
@@ -18,8 +18,10 @@
 use std::collections::BTreeSet;
 
 use super::ir::{AnalysisMetric, AnalysisTemplate, Provider};
-use crate::check::model::Version;
-use crate::check::model::{self, Analysis, Predicate};
+use crate::check::model::{self, Analysis, CheckKind, EnvValue, EnvVar, JsonValue, Predicate, Version};
+
+/// The environment variable that gives a job check the base URL of the Service it checks.
+pub const TARGET_ENV: &str = "TARGET";
 
 /// Which Service an analysis reaches.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,20 +44,21 @@ pub fn template(service: &model::Service, analysis: &Analysis, target: Target) -
     };
     let base_url = format!("http://{service_name}.{}.svc.cluster.local", service.namespace);
     let mut names = UniqueNames::default();
-    let checks = analysis.checks.iter().map(|check| AnalysisMetric {
-        name: names.claim(&check.name),
-        interval: None,
-        count: 1,
-        failure_limit: None,
-        inconclusive_limit: None,
-        consecutive_error_limit: None,
-        initial_delay: None,
-        success_condition: None,
-        failure_condition: None,
-        dry_run: false,
-        provider: Provider::Web {
-            url: format!("{base_url}{}", check.path),
-        },
+    let checks = analysis.checks.iter().map(|check| {
+        let (success_condition, provider) = check_provider(&check.kind, &base_url);
+        AnalysisMetric {
+            name: names.claim(&check.name),
+            interval: None,
+            count: 1,
+            failure_limit: None,
+            inconclusive_limit: None,
+            consecutive_error_limit: None,
+            initial_delay: None,
+            success_condition,
+            failure_condition: None,
+            dry_run: false,
+            provider,
+        }
     });
     let checks: Vec<AnalysisMetric> = checks.collect();
     let rules = analysis.rules.iter().map(|rule| {
@@ -104,6 +107,63 @@ fn versions_selected(metrics: &[AnalysisMetric]) -> Vec<Version> {
             )
         })
         .collect()
+}
+
+/// A check's provider against the Service at `base_url`, with the condition its one measurement must
+/// meet, if any.
+fn check_provider(kind: &CheckKind, base_url: &str) -> (Option<String>, Provider) {
+    match kind {
+        CheckKind::Http { path, json } => (
+            json.as_ref()
+                .map(|expected| format!("result == {}", expr_literal(&expected.value))),
+            Provider::Web {
+                url: format!("{base_url}{path}"),
+                json_path: json.as_ref().map(|expected| format!("{{{}}}", expected.path)),
+            },
+        ),
+        CheckKind::Job { image, run, timeout } => (
+            None,
+            Provider::Job {
+                image: image.clone(),
+                // Through a shell, so that `run` can use `$TARGET`, pipes and `&&` as written.
+                command: vec!["/bin/sh".to_string(), "-c".to_string(), run.clone()],
+                env: vec![EnvVar {
+                    name: TARGET_ENV.to_string(),
+                    value: EnvValue::Literal(base_url.to_string()),
+                }],
+                active_deadline_seconds: timeout.and_then(|timeout| timeout.whole_seconds()),
+            },
+        ),
+    }
+}
+
+/// `value` as an expr-lang literal, comparable with what Argo decodes from a JSON answer.
+pub fn expr_literal(value: &JsonValue) -> String {
+    match value {
+        JsonValue::String(text) => expr_string(text),
+        JsonValue::Number(number) => number.to_string(),
+        JsonValue::Bool(flag) => flag.to_string(),
+    }
+}
+
+/// A double-quoted expr-lang string. expr rejects a line break inside a literal, so every control
+/// character is escaped.
+fn expr_string(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        match c {
+            '"' => quoted.push_str("\\\""),
+            '\\' => quoted.push_str("\\\\"),
+            '\n' => quoted.push_str("\\n"),
+            '\r' => quoted.push_str("\\r"),
+            '\t' => quoted.push_str("\\t"),
+            c if c.is_control() => quoted.push_str(&format!("\\u{:04x}", u32::from(c))),
+            c => quoted.push(c),
+        }
+    }
+    quoted.push('"');
+    quoted
 }
 
 /// Metric names: kebab-case, unique within a template (`latency`, `latency-2`, ...).
@@ -215,6 +275,22 @@ mod tests {
                 "any(result, {!isNaN(#) && (# < 1 || # > 5)})".to_string(),
             )
         );
+    }
+
+    #[test]
+    fn expected_json_values_are_expr_literals() {
+        let cases = [
+            (JsonValue::String("UP".to_string()), r#""UP""#),
+            (
+                JsonValue::String("say \"hi\"\\\n\u{1}é".to_string()),
+                r#""say \"hi\"\\\n\u0001é""#,
+            ),
+            (JsonValue::Number(Decimal::parse("-2.5").unwrap()), "-2.5"),
+            (JsonValue::Bool(false), "false"),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(expr_literal(&value), expected);
+        }
     }
 
     #[test]

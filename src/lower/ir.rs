@@ -174,6 +174,20 @@ pub enum Provider {
     Web {
         /// Full URL.
         url: String,
+        /// Argo's JSONPath template (`{$.status}`) for the value the conditions read; `None` reads the
+        /// whole body.
+        json_path: Option<String>,
+    },
+    /// A Kubernetes Job that must complete.
+    Job {
+        /// The container image.
+        image: String,
+        /// The container's command.
+        command: Vec<String>,
+        /// The container's environment.
+        env: Vec<EnvVar>,
+        /// How long the Job may run, in seconds.
+        active_deadline_seconds: Option<u64>,
     },
 }
 
