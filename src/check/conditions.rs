@@ -9,6 +9,7 @@
 use super::Checker;
 use super::metrics::ArgValue;
 use super::model::{MetricRule, Predicate};
+use super::platform::Platform;
 use super::units::{self, Duration, MetricUnit, ThresholdError};
 use super::values::FirstSeen;
 use crate::decimal::Decimal;
@@ -62,6 +63,8 @@ pub struct RuleContext<'a> {
     pub module: ModuleId,
     /// The Prometheus the queries go to.
     pub prometheus: Prometheus<'a>,
+    /// The service's platform, when it checked clean (job checks take its registry).
+    pub platform: Option<&'a Platform>,
 }
 
 /// What the service's platform says about Prometheus.
@@ -73,6 +76,26 @@ pub enum Prometheus<'a> {
     NotDeclared { platform: PlatformId, keyword: Span },
     /// There is no usable platform, which was reported where it is missing or wrong.
     Unknown,
+}
+
+impl<'a> Prometheus<'a> {
+    /// What the platform `id` says, given the platform if it checked clean.
+    pub fn of(id: Option<PlatformId>, platform: Option<&'a Platform>) -> Prometheus<'a> {
+        match (id, platform) {
+            (
+                Some(_),
+                Some(Platform {
+                    prometheus: Some(address),
+                    ..
+                }),
+            ) => Prometheus::Address(address),
+            (Some(id), Some(Platform { keyword, .. })) => Prometheus::NotDeclared {
+                platform: id,
+                keyword: *keyword,
+            },
+            _ => Prometheus::Unknown,
+        }
+    }
 }
 
 impl Checker<'_> {

@@ -1,16 +1,21 @@
 //! Kubernetes naming rules for the names shipc derives and the names users give.
 //!
 //! A service called `checkout` becomes a Rollout `checkout`, Services `checkout-active` and
-//! `checkout-preview` (DNS-1035 labels: 63 characters at most, lowercase, starting with a letter),
-//! AnalysisTemplates, an HPA and a PDB. The longest derived name decides how long a service name may be.
+//! `checkout-preview` (blue/green) or `checkout-stable` and `checkout-canary` (canary) (DNS-1035
+//! labels: 63 characters at most, lowercase, starting with a letter), AnalysisTemplates, an HPA, a PDB
+//! and, for a canary behind NGINX, an Ingress. The longest derived Service name decides how long a
+//! service name may be.
 
 use super::Checker;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast::Ident;
 
-/// The longest suffix shipc appends to a service name for an object that must be a DNS-1035 label.
-pub const LONGEST_LABEL_SUFFIX: &str = "-preview";
+/// The suffixes of the Services of a blue/green release, which must be DNS-1035 labels.
+pub const BLUE_GREEN_SERVICE_SUFFIXES: &[&str] = &["-active", "-preview"];
+
+/// The suffixes of the Services of a canary release.
+pub const CANARY_SERVICE_SUFFIXES: &[&str] = &["-stable", "-canary"];
 
 /// The longest a DNS label may be.
 pub const MAX_LABEL_LEN: usize = 63;
@@ -61,9 +66,25 @@ fn normalized(name: &str) -> String {
     name.to_ascii_lowercase().replace('_', "-")
 }
 
-/// Checks that a service name can name every object derived from it.
-pub fn check_service_name(checker: &mut Checker<'_>, name: &Ident) -> bool {
-    let longest = format!("{}{LONGEST_LABEL_SUFFIX}", name.name);
+/// The Service suffixes of a release strategy (blue/green's for a strategy that is not known: that
+/// mistake is reported at the strategy).
+pub fn service_suffixes(strategy: &str) -> &'static [&'static str] {
+    match strategy {
+        "canary" => CANARY_SERVICE_SUFFIXES,
+        _ => BLUE_GREEN_SERVICE_SUFFIXES,
+    }
+}
+
+/// The AnalysisTemplate of a service's analysis called `analysis` (`slo_check` is `<service>-slo-check`).
+pub fn analysis_template_name(service: &str, analysis: &str) -> String {
+    format!("{service}-{}", analysis.replace('_', "-"))
+}
+
+/// Checks that a service name can name every object derived from it, given the suffixes of its
+/// release strategy's Services.
+pub fn check_service_name(checker: &mut Checker<'_>, name: &Ident, suffixes: &[&str]) -> bool {
+    let longest_suffix = suffixes.iter().copied().max_by_key(|suffix| suffix.len()).unwrap_or("");
+    let longest = format!("{}{longest_suffix}", name.name);
     let problem = dns1035_label_problem(&name.name)
         .map(|problem| (problem, None))
         .or_else(|| {
@@ -75,7 +96,7 @@ pub fn check_service_name(checker: &mut Checker<'_>, name: &Ident) -> bool {
                     ),
                     Some(format!(
                         "shorten the service name to at most {} characters",
-                        MAX_LABEL_LEN - LONGEST_LABEL_SUFFIX.len()
+                        MAX_LABEL_LEN - longest_suffix.len()
                     )),
                 )
             })
@@ -87,13 +108,17 @@ pub fn check_service_name(checker: &mut Checker<'_>, name: &Ident) -> bool {
         let fixed = normalized(&name.name);
         if fixed != name.name
             && dns1035_label_problem(&fixed).is_none()
-            && fixed.len() + LONGEST_LABEL_SUFFIX.len() <= MAX_LABEL_LEN
+            && fixed.len() + longest_suffix.len() <= MAX_LABEL_LEN
         {
             format!("write `{fixed}`")
         } else {
             "use lowercase letters, digits and `-`, starting with a letter".into()
         }
     });
+    let services: Vec<String> = suffixes
+        .iter()
+        .map(|suffix| format!("`{}{suffix}`", name.name))
+        .collect();
     checker.report(
         Diagnostic::new(
             Code::E0601,
@@ -103,11 +128,51 @@ pub fn check_service_name(checker: &mut Checker<'_>, name: &Ident) -> bool {
         .label(problem)
         .help(help)
         .note(format!(
-            "the service's Rollout, Services (`{0}-active`, `{0}-preview`), analyses, HPA and PDB are named after it",
-            name.name
+            "the service's Rollout, Services ({}), analyses, HPA and PDB are named after it",
+            services.join(", ")
         )),
     );
     false
+}
+
+/// Checks that the AnalysisTemplate named after a service's analysis `analysis` is a valid name (the
+/// service name itself is checked on its own).
+pub fn check_analysis_name(checker: &mut Checker<'_>, service: &str, analysis: &Ident) -> bool {
+    if dns1035_label_problem(service).is_some() {
+        return true;
+    }
+    let template = analysis_template_name(service, &analysis.name);
+    let Some(problem) = dns1123_subdomain_problem(&template) else {
+        return true;
+    };
+    let mut diagnostic = Diagnostic::new(
+        Code::E0601,
+        analysis.span,
+        format!("the analysis `{}` cannot name an AnalysisTemplate", analysis.name),
+    )
+    .label(format!("`{template}` is not a valid name: {problem}"));
+    let fixed = normalized(&analysis.name).trim_end_matches('-').to_string();
+    if !fixed.is_empty() && dns1123_subdomain_problem(&analysis_template_name(service, &fixed)).is_none() {
+        diagnostic = diagnostic.help(format!("write `{fixed}`"));
+    }
+    checker.report(diagnostic);
+    false
+}
+
+/// Checks the host name an Ingress serves: a DNS-1123 subdomain, not an IP address.
+pub fn check_host(checker: &mut Checker<'_>, host: &str, span: Span) -> bool {
+    let problem = if host.parse::<std::net::IpAddr>().is_ok() {
+        Some("an Ingress host is a name, not an IP address".to_string())
+    } else {
+        dns1123_subdomain_problem(host)
+    };
+    report_if(
+        checker,
+        problem,
+        span,
+        format!("`{host}` is not a valid host name"),
+        host,
+    )
 }
 
 /// Checks a namespace name (a DNS-1123 label).
@@ -268,12 +333,16 @@ mod tests {
 
     #[test]
     fn derived_names_fit_when_the_service_name_does() {
-        let longest_ok = "a".repeat(MAX_LABEL_LEN - LONGEST_LABEL_SUFFIX.len());
-        assert_eq!(
-            dns1035_label_problem(&format!("{longest_ok}{LONGEST_LABEL_SUFFIX}")),
-            None
-        );
-        assert!(dns1035_label_problem(&format!("{longest_ok}a{LONGEST_LABEL_SUFFIX}")).is_some());
+        for suffix in BLUE_GREEN_SERVICE_SUFFIXES.iter().chain(CANARY_SERVICE_SUFFIXES) {
+            let longest_ok = "a".repeat(MAX_LABEL_LEN - suffix.len());
+            assert_eq!(dns1035_label_problem(&format!("{longest_ok}{suffix}")), None);
+            assert!(dns1035_label_problem(&format!("{longest_ok}a{suffix}")).is_some());
+        }
+    }
+
+    #[test]
+    fn analysis_templates_are_named_in_kebab_case() {
+        assert_eq!(analysis_template_name("cart", "slo_check"), "cart-slo-check");
     }
 
     #[test]

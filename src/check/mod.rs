@@ -3,10 +3,12 @@
 //! Every independent problem is reported in one run: each field is checked on its own and a mistake
 //! in one never stops the others. A declaration that produced an error is left out of the model (and
 //! names that failed to resolve are not reported again where they are used), so one mistake gives one
-//! diagnostic. Checks live in one file per family: `service.rs`, `release.rs`, `checks.rs`, `conditions.rs`,
-//! `metrics.rs`, `promql.rs`, `k8s_names.rs`, `policy.rs`; shared value readers in `values.rs`, units in `units.rs`.
+//! diagnostic. Checks live in one file per family: `service.rs`, `release.rs`, `canary.rs`, `checks.rs`,
+//! `conditions.rs`, `metrics.rs`, `promql.rs`, `k8s_names.rs`, `policy.rs`; shared value readers in `values.rs`,
+//! units in `units.rs`.
 
 mod args;
+mod canary;
 mod checks;
 mod conditions;
 pub mod k8s_names;

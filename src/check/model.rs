@@ -42,7 +42,7 @@ pub struct Service {
     /// Environment variables, in source order.
     pub env: Vec<EnvVar>,
     /// How new versions are released.
-    pub release: BlueGreen,
+    pub release: Release,
 }
 
 /// How many pods.
@@ -119,6 +119,25 @@ pub enum EnvValue {
     },
 }
 
+/// How new versions of a service go out.
+#[derive(Debug)]
+pub enum Release {
+    /// A preview next to the current version, then one switch of all traffic.
+    BlueGreen(BlueGreen),
+    /// Traffic moved to the new version step by step.
+    Canary(Canary),
+}
+
+impl Release {
+    /// The `release` block.
+    pub fn span(&self) -> Span {
+        match self {
+            Release::BlueGreen(blue_green) => blue_green.span,
+            Release::Canary(canary) => canary.span,
+        }
+    }
+}
+
 /// A blue/green release.
 #[derive(Debug)]
 pub struct BlueGreen {
@@ -149,10 +168,70 @@ pub enum Promotion {
     },
 }
 
+/// A canary release.
+#[derive(Debug)]
+pub struct Canary {
+    /// The `release` block.
+    pub span: Span,
+    /// Pods the update may add above the desired count.
+    pub max_surge: PodCount,
+    /// Pods the update may take away below the desired count.
+    pub max_unavailable: PodCount,
+    /// How traffic is split; `None` approximates weights with replica counts.
+    pub traffic: Option<TrafficRouter>,
+    /// The steps, in order; never empty.
+    pub steps: Vec<CanaryStep>,
+    /// The `analysis NAME` blocks, in source order.
+    pub analyses: Vec<NamedAnalysis>,
+    /// The analysis that runs during the whole update (empty when not written).
+    pub background: Analysis,
+}
+
+/// A number of pods, absolute or as a share of the desired count (Kubernetes' int-or-string).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PodCount {
+    /// This many pods.
+    Pods(u32),
+    /// This percentage of the desired count, 0 to 100.
+    Percent(u32),
+}
+
+/// What splits traffic between the stable and the canary version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TrafficRouter {
+    /// The NGINX Ingress controller, through an Ingress for this host.
+    Nginx {
+        /// The host name the Ingress serves.
+        host: String,
+        /// The `traffic` field.
+        span: Span,
+    },
+}
+
+/// One step of a canary.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CanaryStep {
+    /// Send this percentage of traffic (1 to 100) to the new version.
+    Weight(u32),
+    /// Wait this long, or until someone promotes when `None`.
+    Pause(Option<Duration>),
+    /// Run the `analysis` of this name and wait for its verdict.
+    Analyze(String),
+}
+
+/// `analysis NAME { ... }`: an analysis that `analyze NAME` steps run.
+#[derive(Debug)]
+pub struct NamedAnalysis {
+    /// The name, as written.
+    pub name: String,
+    /// Its checks and rules.
+    pub analysis: Analysis,
+}
+
 /// The checks and rollback rules of one phase.
 #[derive(Debug, Default)]
 pub struct Analysis {
-    /// The `before_promotion` / `after_promotion` block, if written.
+    /// The analysis block, if written.
     pub span: Option<Span>,
     /// One-shot checks.
     pub checks: Vec<Check>,

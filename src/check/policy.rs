@@ -1,7 +1,7 @@
 //! Policy warnings: choices that compile but that a team usually regrets. They never stop a build.
 
 use super::Checker;
-use super::model::{EnvValue, Replicas, Service};
+use super::model::{EnvValue, Release, Replicas, Service};
 use super::values::FieldSet;
 use crate::diagnostics::{Code, Diagnostic};
 use crate::syntax::ast::{self, ExprKind};
@@ -22,11 +22,23 @@ const CREDENTIAL_WORDS: &[&str] = &[
 pub fn warn(checker: &mut Checker<'_>, decl: &ast::Service, fields: &FieldSet<'_>, service: &Service) {
     warn_credential_literals(checker, fields, service);
     if service.readiness.is_none() {
+        let note = match service.release {
+            Release::BlueGreen(_) => {
+                "the preview counts as ready as soon as its containers start, so checks and promotion may reach a version that cannot serve yet"
+            }
+            Release::Canary(_) => {
+                "canary pods count as ready as soon as their containers start, so they get their share of real traffic before they can serve it"
+            }
+        };
         checker.report(
-            Diagnostic::new(Code::W0702, decl.name.span, format!("service `{}` has no readiness probe", service.name))
-                .label("blue/green service without `readiness`")
-                .help("add `readiness = http_get(\"/healthz\")`")
-                .note("the preview counts as ready as soon as its containers start, so checks and promotion may reach a version that cannot serve yet"),
+            Diagnostic::new(
+                Code::W0702,
+                decl.name.span,
+                format!("service `{}` has no readiness probe", service.name),
+            )
+            .label("no `readiness`")
+            .help("add `readiness = http_get(\"/healthz\")`")
+            .note(note),
         );
     }
     if service.replicas.minimum() < 2 {
@@ -64,7 +76,7 @@ pub fn warn(checker: &mut Checker<'_>, decl: &ast::Service, fields: &FieldSet<'_
             Diagnostic::new(Code::W0705, field.value.span, "the image uses the `latest` tag")
                 .label("`latest` moves without the Rollout changing")
                 .help("pin a version tag, or leave the tag out and let CI set the digest in `kustomization.yaml`")
-                .note("a blue/green release only starts when the pod template changes, so a new `latest` is never released"),
+                .note("a release only starts when the pod template changes, so a new `latest` is never released"),
         );
     }
 }

@@ -1,11 +1,11 @@
-//! The `release blue_green` block: promotion, scale-down delay, and the analyses before and after
-//! promotion, with the rules that make a rollback possible at all.
+//! The `release` block: which strategy, then for `release blue_green` promotion, scale-down delay, and
+//! the analyses before and after promotion, with the rules that make a rollback possible at all. The
+//! canary strategy is checked in `canary.rs`.
 
 use super::Checker;
 use super::args::ParamSpec;
 use super::conditions::{Prometheus, RuleContext};
-use super::model::{Analysis, BlueGreen, CheckKind, Promotion};
-use super::platform::Platform;
+use super::model::{Analysis, BlueGreen, CheckKind, Promotion, Release};
 use super::units::Duration;
 use super::values::{FieldSet, FirstSeen, unknown_choice};
 use crate::diagnostics::{Code, Diagnostic};
@@ -13,12 +13,12 @@ use crate::names::ModuleId;
 use crate::source::Span;
 use crate::syntax::ast::{self, ExprKind, Phase};
 
-const RELEASE_FIELDS: &[&str] = &["promote", "scale_down_delay", "preview_replicas"];
-const STRATEGIES: &[&str] = &["blue_green"];
+const BLUE_GREEN_FIELDS: &[&str] = &["promote", "scale_down_delay", "preview_replicas"];
+const STRATEGIES: &[&str] = &["blue_green", "canary"];
 
 impl Checker<'_> {
     /// Checks the service's one `release` block.
-    pub(super) fn release(&mut self, service: &ast::Service, module: ModuleId, max_replicas: u32) -> Option<BlueGreen> {
+    pub(super) fn release(&mut self, service: &ast::Service, module: ModuleId, max_replicas: u32) -> Option<Release> {
         let release = match service.releases.as_slice() {
             [] => {
                 self.report(
@@ -44,23 +44,25 @@ impl Checker<'_> {
                 release
             }
         };
-        if !STRATEGIES.contains(&release.strategy.name.as_str()) {
-            let strategy = &release.strategy;
-            let mut diagnostic = unknown_choice(
-                Code::E0501,
-                strategy.span,
-                &strategy.name,
-                "release strategy",
-                STRATEGIES,
-            );
-            if strategy.name == "canary" {
-                diagnostic = diagnostic.note("canary releases are not available in this version of shipc");
+        match release.strategy.name.as_str() {
+            "blue_green" => self.blue_green(release, module, max_replicas).map(Release::BlueGreen),
+            "canary" => self.canary(release, module, &service.name).map(Release::Canary),
+            other => {
+                self.report(unknown_choice(
+                    Code::E0501,
+                    release.strategy.span,
+                    other,
+                    "release strategy",
+                    STRATEGIES,
+                ));
+                None
             }
-            self.report(diagnostic);
-            return None;
         }
+    }
+
+    fn blue_green(&mut self, release: &ast::Release, module: ModuleId, max_replicas: u32) -> Option<BlueGreen> {
         let errors_before = self.error_count();
-        let fields = FieldSet::new(self, &release.fields, RELEASE_FIELDS, "a blue/green release");
+        let fields = FieldSet::new(self, &release.fields, BLUE_GREEN_FIELDS, "a blue/green release");
         let promotion = match fields.get("promote") {
             Some(field) => self.promotion(&field.value),
             None => {
@@ -78,7 +80,7 @@ impl Checker<'_> {
         let preview_replicas = fields
             .get("preview_replicas")
             .map(|field| self.integer(&field.value, "`preview_replicas`", 1..=u64::from(max_replicas.max(1))));
-        let (before, after) = self.analyses(release, module);
+        let (before, after) = self.with_rule_context(module, |checker, context| checker.phases(release, context));
         let (before, after) = (before?, after?);
         let promotion = promotion?;
         if let (Promotion::Auto { .. }, true) = (promotion, before.cannot_fail() && after.cannot_fail())
@@ -147,25 +149,24 @@ impl Checker<'_> {
         }
     }
 
-    /// The `before_promotion` and `after_promotion` blocks (each may be absent, but not repeated).
-    fn analyses(&mut self, release: &ast::Release, module: ModuleId) -> (Option<Analysis>, Option<Analysis>) {
+    /// Runs `check` with the context rules need: the module's names and its platform's Prometheus.
+    pub(super) fn with_rule_context<T>(
+        &mut self,
+        module: ModuleId,
+        check: impl FnOnce(&mut Self, &RuleContext<'_>) -> T,
+    ) -> T {
         let platform_id = self.program.scope(module).platform;
         let platform = self.checked_platform(platform_id).cloned();
-        let prometheus = match (platform_id, &platform) {
-            (
-                Some(_),
-                Some(Platform {
-                    prometheus: Some(address),
-                    ..
-                }),
-            ) => Prometheus::Address(address),
-            (Some(id), Some(Platform { keyword, .. })) => Prometheus::NotDeclared {
-                platform: id,
-                keyword: *keyword,
-            },
-            _ => Prometheus::Unknown,
+        let context = RuleContext {
+            module,
+            prometheus: Prometheus::of(platform_id, platform.as_ref()),
+            platform: platform.as_ref(),
         };
-        let context = RuleContext { module, prometheus };
+        check(self, &context)
+    }
+
+    /// The `before_promotion` and `after_promotion` blocks (each may be absent, but not repeated).
+    fn phases(&mut self, release: &ast::Release, context: &RuleContext<'_>) -> (Option<Analysis>, Option<Analysis>) {
         let mut before = Some(Analysis::default());
         let mut after = Some(Analysis::default());
         let mut seen: Vec<(Phase, Span)> = Vec::new();
@@ -180,16 +181,7 @@ impl Checker<'_> {
                 continue;
             }
             if let Some((_, first)) = seen.iter().find(|(phase, _)| *phase == block.phase) {
-                self.report(
-                    Diagnostic::new(
-                        Code::E0202,
-                        block.keyword,
-                        format!("`{}` is written twice", block.phase.keyword()),
-                    )
-                    .label("second block")
-                    .secondary(*first, "first block")
-                    .help("merge the two blocks"),
-                );
+                self.report(written_twice(block.keyword, *first, block.phase.keyword()));
                 match block.phase {
                     Phase::BeforePromotion => before = None,
                     _ => after = None,
@@ -197,7 +189,7 @@ impl Checker<'_> {
                 continue;
             }
             seen.push((block.phase, block.keyword));
-            let analysis = self.analysis(block, &context, platform.as_ref());
+            let analysis = self.analysis(block, context);
             match block.phase {
                 Phase::BeforePromotion => before = before.and(analysis),
                 _ => after = after.and(analysis),
@@ -206,12 +198,8 @@ impl Checker<'_> {
         (before, after)
     }
 
-    fn analysis(
-        &mut self,
-        block: &ast::AnalysisBlock,
-        context: &RuleContext<'_>,
-        platform: Option<&Platform>,
-    ) -> Option<Analysis> {
+    /// The checks and rules of one analysis block.
+    pub(super) fn analysis(&mut self, block: &ast::AnalysisBlock, context: &RuleContext<'_>) -> Option<Analysis> {
         let mut analysis = Analysis {
             span: Some(block.span),
             ..Analysis::default()
@@ -233,7 +221,7 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            match self.check(check, platform) {
+            match self.check(check, context.platform) {
                 Some(checked) => analysis.checks.push(checked),
                 None => ok = false,
             }
@@ -334,6 +322,14 @@ fn not_in_blue_green(keyword: Span, block: &str) -> Diagnostic {
         .label("belongs to a canary release")
         .help("write `release canary { ... }` for a gradual release, or use `before_promotion` and `after_promotion` here")
         .note("a blue/green release switches all traffic at once; steps, step analyses and background analysis are canary features")
+}
+
+/// A block of which a release has only one, written again.
+pub(super) fn written_twice(keyword: Span, first: Span, block: &str) -> Diagnostic {
+    Diagnostic::new(Code::E0202, keyword, format!("`{block}` is written twice"))
+        .label("second block")
+        .secondary(first, "first block")
+        .help("merge the two blocks")
 }
 
 /// The part of an analysis that runs longest, and why it takes that long.

@@ -32,7 +32,11 @@ impl Checker<'_> {
         let platform = self.checked_platform(program.scope(declared.module).platform).cloned();
         let errors_before = self.error_count();
 
-        k8s_names::check_service_name(self, &decl.name);
+        let strategy = decl
+            .releases
+            .first()
+            .map_or("", |release| release.strategy.name.as_str());
+        k8s_names::check_service_name(self, &decl.name, k8s_names::service_suffixes(strategy));
         let fields = FieldSet::new(self, &decl.fields, SERVICE_FIELDS, "a service");
         let image = match fields.get("image") {
             Some(field) => self.image(&field.value, platform.as_ref()),

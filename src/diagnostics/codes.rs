@@ -97,12 +97,14 @@ codes! {
     E0514 "query-not-a-vector" "a metric's query returns a scalar, which rollback conditions cannot read";
     E0515 "invalid-json-path" "a check's `json_path` is not a path of keys and indexes such as `$.checks[0].status`";
     E0520 "block-of-other-strategy" "a release has a block that belongs to the other release strategy";
+    E0521 "canary-weight-decreases" "a canary `weight` step is not above an earlier one";
+    E0522 "canary-ends-unguarded" "a canary's last step neither reaches 100% nor waits for a person or an analysis";
 
     E0601 "invalid-kubernetes-name" "a name shipc derives for a Kubernetes object is not valid there";
     E0602 "invalid-image" "an image reference is not one a container runtime accepts";
 
     W0701 "credential-literal" "an environment variable that looks like a credential has a literal value";
-    W0702 "missing-readiness-probe" "a blue/green service has no readiness probe";
+    W0702 "missing-readiness-probe" "a service has no readiness probe";
     W0703 "single-replica" "a service runs fewer than 2 replicas";
     W0704 "missing-resource-limits" "a service sets no CPU or memory limit";
     W0705 "latest-image-tag" "an image uses the moving `latest` tag";

@@ -7,6 +7,7 @@
 use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::PodTemplateSpec;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
 /// The API version of every Argo Rollouts kind.
@@ -41,12 +42,16 @@ pub struct RolloutSpec {
     pub strategy: RolloutStrategy,
 }
 
-/// `Rollout.spec.strategy`, with exactly one strategy.
-#[derive(Serialize)]
+/// `Rollout.spec.strategy`, with exactly one strategy set.
+#[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct RolloutStrategy {
     /// Blue/green.
-    pub blue_green: BlueGreenStrategy,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blue_green: Option<BlueGreenStrategy>,
+    /// Canary.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub canary: Option<CanaryStrategy>,
 }
 
 /// `Rollout.spec.strategy.blueGreen`.
@@ -74,6 +79,68 @@ pub struct BlueGreenStrategy {
     /// Analysis after promotion.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub post_promotion_analysis: Option<RolloutAnalysis>,
+}
+
+/// `Rollout.spec.strategy.canary`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryStrategy {
+    /// Service the controller points at the new version's pods.
+    pub canary_service: String,
+    /// Service the controller points at the stable version's pods.
+    pub stable_service: String,
+    /// Pods the update may add above the desired count.
+    pub max_surge: IntOrString,
+    /// Pods the update may take away.
+    pub max_unavailable: IntOrString,
+    /// How traffic is split; without it, weights are approximated with replica counts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub traffic_routing: Option<TrafficRouting>,
+    /// The steps, in order.
+    pub steps: Vec<CanaryStep>,
+    /// The analysis that runs during the whole update.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<RolloutAnalysis>,
+}
+
+/// `RolloutTrafficRouting`, with the one router shipc supports.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrafficRouting {
+    /// The NGINX Ingress controller.
+    pub nginx: NginxTrafficRouting,
+}
+
+/// `NginxTrafficRouting`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NginxTrafficRouting {
+    /// The Ingress that routes to the stable Service; the controller creates the canary's copy.
+    pub stable_ingress: String,
+}
+
+/// `CanaryStep`: exactly one of its fields is set.
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+pub struct CanaryStep {
+    /// Percentage of traffic for the new version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub set_weight: Option<i32>,
+    /// Wait.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pause: Option<RolloutPause>,
+    /// Run an analysis and wait for its verdict.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<RolloutAnalysis>,
+}
+
+/// `RolloutPause`; without a duration (`pause: {}`) it waits until promoted.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RolloutPause {
+    /// A Go duration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<String>,
 }
 
 /// `RolloutAnalysis`: the templates to run.

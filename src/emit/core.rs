@@ -1,5 +1,5 @@
 //! Core Kubernetes objects, built with k8s-openapi's types: Services, the pod template, the
-//! HorizontalPodAutoscaler, the PodDisruptionBudget and the Job of a job check.
+//! HorizontalPodAutoscaler, the PodDisruptionBudget, the Job of a job check and a canary's Ingress.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +11,10 @@ use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, PodSpec, PodTemplateSpec, Probe,
     ResourceRequirements, SecretKeySelector, SecurityContext, Service, ServicePort, ServiceSpec,
+};
+use k8s_openapi::api::networking::v1::{
+    HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
+    ServiceBackendPort,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
@@ -187,7 +191,7 @@ pub fn autoscaler(metadata: ObjectMeta, rollout: &str, autoscaler: &ir::Autoscal
 }
 
 /// A `policy/v1` PDB that lets one pod go at a time. It selects by the stable app label, so it covers
-/// the active and the preview pods alike.
+/// the pods of both versions alike (active and preview, or stable and canary).
 pub fn disruption_budget(metadata: ObjectMeta, selector: &BTreeMap<String, String>) -> PodDisruptionBudget {
     PodDisruptionBudget {
         metadata,
@@ -197,6 +201,41 @@ pub fn disruption_budget(metadata: ObjectMeta, selector: &BTreeMap<String, Strin
             ..PodDisruptionBudgetSpec::default()
         }),
         ..PodDisruptionBudget::default()
+    }
+}
+
+/// The IngressClass of the NGINX Ingress controller's default installation.
+const NGINX_INGRESS_CLASS: &str = "nginx";
+
+/// An Ingress of the NGINX class sending every path of the host to the stable Service. Argo Rollouts
+/// reads it and creates a copy for the canary Service, weighted with NGINX's canary annotations.
+pub fn nginx_ingress(metadata: ObjectMeta, ingress: &ir::Ingress) -> Ingress {
+    Ingress {
+        metadata,
+        spec: Some(IngressSpec {
+            ingress_class_name: Some(NGINX_INGRESS_CLASS.to_string()),
+            rules: Some(vec![IngressRule {
+                host: Some(ingress.host.clone()),
+                http: Some(HTTPIngressRuleValue {
+                    paths: vec![HTTPIngressPath {
+                        path: Some("/".to_string()),
+                        path_type: "Prefix".to_string(),
+                        backend: IngressBackend {
+                            service: Some(IngressServiceBackend {
+                                name: ingress.service.clone(),
+                                port: Some(ServiceBackendPort {
+                                    number: Some(i32::from(SERVICE_PORT)),
+                                    ..ServiceBackendPort::default()
+                                }),
+                            }),
+                            ..IngressBackend::default()
+                        },
+                    }],
+                }),
+            }]),
+            ..IngressSpec::default()
+        }),
+        ..Ingress::default()
     }
 }
 

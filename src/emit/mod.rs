@@ -10,8 +10,9 @@
 //! kustomization.yaml            lists every service directory
 //! checkout/kustomization.yaml   lists the files below, sets the namespace
 //! checkout/rollout.yaml         Rollout
-//! checkout/services.yaml        Services checkout-active, checkout-preview
+//! checkout/services.yaml        Services checkout-active, checkout-preview (a canary: -stable, -canary)
 //! checkout/analysis.yaml        AnalysisTemplates (when the release has analyses)
+//! checkout/ingress.yaml         Ingress (for a canary with NGINX traffic routing)
 //! checkout/hpa.yaml             HorizontalPodAutoscaler (for a range of replicas)
 //! checkout/pdb.yaml             PodDisruptionBudget (for 2 replicas or more)
 //! ```
@@ -23,8 +24,10 @@ pub mod yaml;
 use std::collections::BTreeMap;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
+use crate::check::model::PodCount;
 use crate::lower::ir::{self, Bundle, ServiceObjects};
 use crate::source::{SourceMap, Span};
 
@@ -140,6 +143,10 @@ fn service_files(service: &ServiceObjects, sources: &SourceMap) -> Result<Vec<Ou
             .collect::<Result<_, _>>()?;
         files.push(("analysis.yaml", documents));
     }
+    if let Some(ingress) = &service.ingress {
+        let object = core::nginx_ingress(stamper.metadata(&ingress.name, ingress.origin), ingress);
+        files.push(("ingress.yaml", vec![yaml::to_yaml(&object)?]));
+    }
     if let Some(autoscaler) = &service.autoscaler {
         let hpa = core::autoscaler(
             stamper.metadata(&service.name, autoscaler.origin),
@@ -166,25 +173,6 @@ fn service_files(service: &ServiceObjects, sources: &SourceMap) -> Result<Vec<Ou
 
 fn rollout(stamper: &Stamper<'_>, rollout: &ir::Rollout) -> argo::Rollout {
     let service = stamper.service;
-    let strategy = &rollout.strategy;
-    let analysis = |template: &Option<ir::TemplateUse>| {
-        template.as_ref().map(|template| argo::RolloutAnalysis {
-            templates: vec![argo::AnalysisTemplateRef {
-                template_name: template.name.clone(),
-            }],
-            args: template
-                .versions
-                .iter()
-                .map(|version| argo::AnalysisRunArgument {
-                    name: version.arg_name().to_string(),
-                    value_from: argo::ArgumentValueFrom {
-                        pod_template_hash_value: version.argo_hash_value(),
-                    },
-                })
-                .collect(),
-        })
-    };
-    let as_i32 = |value: Option<u64>| value.and_then(|v| i32::try_from(v).ok());
     argo::Rollout {
         api_version: argo::API_VERSION,
         kind: "Rollout",
@@ -193,21 +181,97 @@ fn rollout(stamper: &Stamper<'_>, rollout: &ir::Rollout) -> argo::Rollout {
             replicas: rollout.replicas.and_then(|n| i32::try_from(n).ok()),
             selector: core::label_selector(&stamper.selector),
             template: core::pod_template(&service.name, &stamper.selector, &rollout.container),
-            strategy: argo::RolloutStrategy {
-                blue_green: argo::BlueGreenStrategy {
-                    active_service: strategy.active_service.clone(),
-                    preview_service: strategy.preview_service.clone(),
-                    auto_promotion_enabled: strategy.auto_promotion_enabled,
-                    // Argo ignores it without automatic promotion, where it would only mislead a reader.
-                    auto_promotion_seconds: as_i32(strategy.auto_promotion_seconds)
-                        .filter(|_| strategy.auto_promotion_enabled),
-                    scale_down_delay_seconds: as_i32(strategy.scale_down_delay_seconds),
-                    preview_replica_count: strategy.preview_replica_count.and_then(|n| i32::try_from(n).ok()),
-                    pre_promotion_analysis: analysis(&strategy.pre_promotion_template),
-                    post_promotion_analysis: analysis(&strategy.post_promotion_template),
+            strategy: match &rollout.strategy {
+                ir::Strategy::BlueGreen(strategy) => argo::RolloutStrategy {
+                    blue_green: Some(blue_green(strategy)),
+                    ..argo::RolloutStrategy::default()
+                },
+                ir::Strategy::Canary(strategy) => argo::RolloutStrategy {
+                    canary: Some(canary(strategy)),
+                    ..argo::RolloutStrategy::default()
                 },
             },
         },
+    }
+}
+
+fn blue_green(strategy: &ir::BlueGreenStrategy) -> argo::BlueGreenStrategy {
+    let as_i32 = |value: Option<u64>| value.and_then(|v| i32::try_from(v).ok());
+    argo::BlueGreenStrategy {
+        active_service: strategy.active_service.clone(),
+        preview_service: strategy.preview_service.clone(),
+        auto_promotion_enabled: strategy.auto_promotion_enabled,
+        // Argo ignores it without automatic promotion, where it would only mislead a reader.
+        auto_promotion_seconds: as_i32(strategy.auto_promotion_seconds).filter(|_| strategy.auto_promotion_enabled),
+        scale_down_delay_seconds: as_i32(strategy.scale_down_delay_seconds),
+        preview_replica_count: strategy.preview_replica_count.and_then(|n| i32::try_from(n).ok()),
+        pre_promotion_analysis: strategy.pre_promotion_template.as_ref().map(rollout_analysis),
+        post_promotion_analysis: strategy.post_promotion_template.as_ref().map(rollout_analysis),
+    }
+}
+
+fn canary(strategy: &ir::CanaryStrategy) -> argo::CanaryStrategy {
+    argo::CanaryStrategy {
+        canary_service: strategy.canary_service.clone(),
+        stable_service: strategy.stable_service.clone(),
+        max_surge: pod_count(strategy.max_surge),
+        max_unavailable: pod_count(strategy.max_unavailable),
+        traffic_routing: strategy
+            .nginx_stable_ingress
+            .as_ref()
+            .map(|ingress| argo::TrafficRouting {
+                nginx: argo::NginxTrafficRouting {
+                    stable_ingress: ingress.clone(),
+                },
+            }),
+        steps: strategy
+            .steps
+            .iter()
+            .map(|step| match step {
+                ir::CanaryStep::SetWeight(weight) => argo::CanaryStep {
+                    set_weight: i32::try_from(*weight).ok(),
+                    ..argo::CanaryStep::default()
+                },
+                ir::CanaryStep::Pause(duration) => argo::CanaryStep {
+                    pause: Some(argo::RolloutPause {
+                        duration: duration.clone(),
+                    }),
+                    ..argo::CanaryStep::default()
+                },
+                ir::CanaryStep::Analysis(template) => argo::CanaryStep {
+                    analysis: Some(rollout_analysis(template)),
+                    ..argo::CanaryStep::default()
+                },
+            })
+            .collect(),
+        analysis: strategy.background.as_ref().map(rollout_analysis),
+    }
+}
+
+/// Argo's int-or-string: a number of pods, or a percentage as the string `"25%"`.
+fn pod_count(count: PodCount) -> IntOrString {
+    match count {
+        PodCount::Pods(pods) => IntOrString::Int(i32::try_from(pods).unwrap_or(i32::MAX)),
+        PodCount::Percent(percent) => IntOrString::String(format!("{percent}%")),
+    }
+}
+
+/// A template reference, with the pod template hashes of the versions its queries select.
+fn rollout_analysis(template: &ir::TemplateUse) -> argo::RolloutAnalysis {
+    argo::RolloutAnalysis {
+        templates: vec![argo::AnalysisTemplateRef {
+            template_name: template.name.clone(),
+        }],
+        args: template
+            .versions
+            .iter()
+            .map(|version| argo::AnalysisRunArgument {
+                name: version.arg_name().to_string(),
+                value_from: argo::ArgumentValueFrom {
+                    pod_template_hash_value: version.argo_hash_value(),
+                },
+            })
+            .collect(),
     }
 }
 

@@ -1,15 +1,18 @@
 //! `shipc graph`: each service's release flow as a diagram a reviewer can read instead of YAML, in
 //! Mermaid (GitHub renders it in Markdown) or Graphviz DOT.
 //!
-//! The flow is Argo Rollouts' blue/green sequence as shipc compiles it: the new version comes up
+//! The flow is Argo Rollouts' sequence as shipc compiles it. Blue/green: the new version comes up
 //! behind the preview Service, the pre-promotion analysis judges it, promotion (by hand or
 //! automatic) switches the active Service, the post-promotion analysis watches it, and the old
 //! version is scaled down. A failed analysis aborts: the active Service stays on, or goes back to,
-//! the stable version.
+//! the stable version. Canary: the steps in order (weights, pauses, analyses), with the background
+//! analysis beside them; a failed analysis aborts and the stable version takes all traffic again.
 
-use crate::check::model::{Analysis, BlueGreen, CheckKind, Model, Promotion, Service};
+use crate::check::model::{
+    Analysis, BlueGreen, Canary, CanaryStep, CheckKind, Model, Promotion, Release, Service, TrafficRouter,
+};
 use crate::lower::analysis::{condition_text, expr_literal};
-use crate::lower::{active_service_name, preview_service_name};
+use crate::lower::{active_service_name, canary_service_name, preview_service_name, stable_service_name};
 
 /// The diagram language.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,19 +53,45 @@ pub fn render(model: &Model, style: Style) -> String {
 }
 
 fn flow(index: usize, service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<Edge>) {
-    let release: &BlueGreen = &service.release;
-    // Ids come from the service's position, not its name: names may contain `-`, which neither
-    // language allows in a bare id, and a prefix keeps ids clear of keywords (`end`, `graph`, `node`).
-    let id = |step: &str| format!("s{index}_{step}");
-    let mut push = |step: &str, label: Vec<String>, decision: bool| {
-        nodes.push(Node {
-            id: id(step),
+    let mut flow = Flow { index, nodes, edges };
+    match &service.release {
+        Release::BlueGreen(release) => blue_green(&mut flow, service, release),
+        Release::Canary(release) => canary(&mut flow, service, release),
+    }
+}
+
+/// The nodes and edges of one service's flow.
+struct Flow<'a> {
+    index: usize,
+    nodes: &'a mut Vec<Node>,
+    edges: &'a mut Vec<Edge>,
+}
+
+impl Flow<'_> {
+    /// Adds a node and returns its id. Ids come from the service's position, not its name: names may
+    /// contain `-`, which neither language allows in a bare id, and a prefix keeps ids clear of
+    /// keywords (`end`, `graph`, `node`).
+    fn node(&mut self, step: &str, label: Vec<String>, decision: bool) -> String {
+        let id = format!("s{}_{step}", self.index);
+        self.nodes.push(Node {
+            id: id.clone(),
             label,
             decision,
         });
-        id(step)
-    };
-    let preview = push(
+        id
+    }
+
+    fn edge(&mut self, from: &str, to: &str, label: &'static str) {
+        self.edges.push(Edge {
+            from: from.to_string(),
+            to: to.to_string(),
+            label,
+        });
+    }
+}
+
+fn blue_green(flow: &mut Flow<'_>, service: &Service, release: &BlueGreen) {
+    let preview = flow.node(
         "preview",
         vec![
             format!("{}: new version", service.name),
@@ -70,7 +99,7 @@ fn flow(index: usize, service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<
         ],
         false,
     );
-    let abort = push(
+    let abort = flow.node(
         "abort",
         vec![
             "abort".to_string(),
@@ -80,21 +109,13 @@ fn flow(index: usize, service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<
     );
     let mut last = preview;
     if !release.before_promotion.is_empty() {
-        let before = push(
+        let before = flow.node(
             "before",
             analysis_label("before promotion", &release.before_promotion),
             true,
         );
-        edges.push(Edge {
-            from: last,
-            to: before.clone(),
-            label: "",
-        });
-        edges.push(Edge {
-            from: before.clone(),
-            to: abort.clone(),
-            label: "fails",
-        });
+        flow.edge(&last, &before, "");
+        flow.edge(&before, &abort, "fails");
         last = before;
     }
     let promotion = match release.promotion {
@@ -110,17 +131,9 @@ fn flow(index: usize, service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<
             )]
         }
     };
-    let promote = push("promote", promotion, false);
-    edges.push(Edge {
-        from: last,
-        to: promote.clone(),
-        label: if release.before_promotion.is_empty() {
-            ""
-        } else {
-            "passes"
-        },
-    });
-    let active = push(
+    let promote = flow.node("promote", promotion, false);
+    flow.edge(&last, &promote, passes_if(!release.before_promotion.is_empty()));
+    let active = flow.node(
         "active",
         vec![format!(
             "{} switched to the new version",
@@ -128,19 +141,15 @@ fn flow(index: usize, service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<
         )],
         false,
     );
-    edges.push(Edge {
-        from: promote,
-        to: active.clone(),
-        label: "",
-    });
+    flow.edge(&promote, &active, "");
     last = active;
     if !release.after_promotion.is_empty() {
-        let after = push(
+        let after = flow.node(
             "after",
             analysis_label("after promotion", &release.after_promotion),
             true,
         );
-        let rollback = push(
+        let rollback = flow.node(
             "rollback",
             vec![
                 "roll back".to_string(),
@@ -148,16 +157,8 @@ fn flow(index: usize, service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<
             ],
             false,
         );
-        edges.push(Edge {
-            from: last,
-            to: after.clone(),
-            label: "",
-        });
-        edges.push(Edge {
-            from: after.clone(),
-            to: rollback,
-            label: "fails",
-        });
+        flow.edge(&last, &after, "");
+        flow.edge(&after, &rollback, "fails");
         last = after;
     }
     let scale_down = match release.scale_down_delay {
@@ -165,16 +166,82 @@ fn flow(index: usize, service: &Service, nodes: &mut Vec<Node>, edges: &mut Vec<
         None if release.after_promotion.is_empty() => "old version scaled down after 30s".to_string(),
         None => "old version scaled down".to_string(),
     };
-    let done = push("stable", vec!["new version is stable".to_string(), scale_down], false);
-    edges.push(Edge {
-        from: last,
-        to: done,
-        label: if release.after_promotion.is_empty() {
-            ""
-        } else {
-            "passes"
-        },
-    });
+    let done = flow.node("stable", vec!["new version is stable".to_string(), scale_down], false);
+    flow.edge(&last, &done, passes_if(!release.after_promotion.is_empty()));
+}
+
+/// The canary's steps as a chain; each analysis, and the background analysis that watches the whole
+/// chain, can abort it.
+fn canary(flow: &mut Flow<'_>, service: &Service, release: &Canary) {
+    let start = flow.node(
+        "canary",
+        vec![
+            format!("{}: new version", service.name),
+            format!("behind {}", canary_service_name(&service.name)),
+        ],
+        false,
+    );
+    let (split, back, through) = match release.traffic {
+        Some(TrafficRouter::Nginx { .. }) => (
+            "of traffic to the new version",
+            format!("all traffic back to {}", stable_service_name(&service.name)),
+            format!("all traffic to it through {}", stable_service_name(&service.name)),
+        ),
+        None => (
+            "of the pods run the new version",
+            "new version scaled down".to_string(),
+            format!("all pods behind {} run it", service.name),
+        ),
+    };
+    let abort = flow.node("abort", vec!["abort".to_string(), back], false);
+    if !release.background.is_empty() {
+        let background = flow.node(
+            "background",
+            analysis_label("background, during the whole update", &release.background),
+            true,
+        );
+        flow.edge(&start, &background, "meanwhile");
+        flow.edge(&background, &abort, "fails");
+    }
+    let mut last = start;
+    let mut judged = false;
+    for (position, step) in release.steps.iter().enumerate() {
+        let id = format!("step{position}");
+        let node = match step {
+            CanaryStep::Weight(weight) => flow.node(&id, vec![format!("{weight}% {split}")], false),
+            CanaryStep::Pause(Some(duration)) => flow.node(&id, vec![format!("pause {}", duration.to_go())], false),
+            CanaryStep::Pause(None) => flow.node(
+                &id,
+                vec![
+                    "pause until promoted".to_string(),
+                    "kubectl argo rollouts promote".to_string(),
+                ],
+                false,
+            ),
+            CanaryStep::Analyze(name) => {
+                let analysis = release
+                    .analyses
+                    .iter()
+                    .find(|named| named.name == *name)
+                    .map(|named| analysis_label(&format!("analysis {name}"), &named.analysis))
+                    .unwrap_or_default();
+                flow.node(&id, analysis, true)
+            }
+        };
+        flow.edge(&last, &node, passes_if(judged));
+        judged = matches!(step, CanaryStep::Analyze(_));
+        if judged {
+            flow.edge(&node, &abort, "fails");
+        }
+        last = node;
+    }
+    let done = flow.node("stable", vec!["new version is stable".to_string(), through], false);
+    flow.edge(&last, &done, passes_if(judged));
+}
+
+/// The label of an edge that leaves a decision only when it passed.
+fn passes_if(after_decision: bool) -> &'static str {
+    if after_decision { "passes" } else { "" }
 }
 
 fn analysis_label(phase: &str, analysis: &Analysis) -> Vec<String> {

@@ -30,17 +30,25 @@ pub enum Target {
     Preview,
     /// After promotion: the new version through the active Service.
     Active,
+    /// During a canary: the new version through the canary Service, which only its pods are behind.
+    Canary,
 }
 
-/// The template for one phase, or `None` when the phase measures nothing.
-pub fn template(service: &model::Service, analysis: &Analysis, target: Target) -> Option<AnalysisTemplate> {
+/// The template `name` for one analysis, or `None` when the analysis measures nothing.
+pub fn template(
+    service: &model::Service,
+    analysis: &Analysis,
+    name: String,
+    target: Target,
+) -> Option<AnalysisTemplate> {
     let origin = analysis.span?;
     if analysis.is_empty() {
         return None;
     }
-    let (suffix, service_name) = match target {
-        Target::Preview => ("pre-promotion", super::preview_service_name(&service.name)),
-        Target::Active => ("post-promotion", super::active_service_name(&service.name)),
+    let service_name = match target {
+        Target::Preview => super::preview_service_name(&service.name),
+        Target::Active => super::active_service_name(&service.name),
+        Target::Canary => super::canary_service_name(&service.name),
     };
     let base_url = format!("http://{service_name}.{}.svc.cluster.local", service.namespace);
     let mut names = UniqueNames::default();
@@ -88,7 +96,7 @@ pub fn template(service: &model::Service, analysis: &Analysis, target: Target) -
     });
     let metrics: Vec<AnalysisMetric> = checks.into_iter().chain(rules).collect();
     Some(AnalysisTemplate {
-        name: format!("{}-{suffix}", service.name),
+        name,
         origin,
         versions: versions_selected(&metrics),
         metrics,

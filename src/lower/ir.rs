@@ -4,8 +4,7 @@
 //! text and queries are final PromQL. `emit` only chooses field names and serializes. Every object keeps
 //! the span it came from, for its traceability annotation.
 
-use crate::check::model::Version;
-use crate::check::model::{EnvVar, Resources};
+use crate::check::model::{EnvVar, PodCount, Resources, Version};
 use crate::source::Span;
 
 /// Everything to emit, services sorted by name.
@@ -24,17 +23,21 @@ pub struct ServiceObjects {
     pub namespace: String,
     /// The Rollout.
     pub rollout: Rollout,
-    /// The active and preview Services, in that order.
+    /// The Services: active and preview, or for a canary the one for both versions (without a traffic
+    /// router), stable and canary, in that order.
     pub services: Vec<KubeService>,
-    /// Pre- then post-promotion AnalysisTemplates (each only when it measures something).
+    /// The AnalysisTemplates, each only when it measures something: pre- then post-promotion, or a
+    /// canary's named analyses in source order then its background analysis.
     pub analyses: Vec<AnalysisTemplate>,
+    /// The Ingress a canary's traffic router splits.
+    pub ingress: Option<Ingress>,
     /// The HorizontalPodAutoscaler, for a range of replicas.
     pub autoscaler: Option<Autoscaler>,
     /// The PodDisruptionBudget, when at least two replicas run.
     pub disruption_budget: Option<DisruptionBudget>,
 }
 
-/// An Argo Rollout with a blue/green strategy.
+/// An Argo Rollout.
 #[derive(Debug)]
 pub struct Rollout {
     /// The service declaration.
@@ -44,7 +47,16 @@ pub struct Rollout {
     /// The one container.
     pub container: Container,
     /// The strategy.
-    pub strategy: BlueGreenStrategy,
+    pub strategy: Strategy,
+}
+
+/// `spec.strategy`: exactly one of Argo's strategies.
+#[derive(Debug)]
+pub enum Strategy {
+    /// `blueGreen`.
+    BlueGreen(BlueGreenStrategy),
+    /// `canary`.
+    Canary(CanaryStrategy),
 }
 
 /// The service's container.
@@ -89,6 +101,36 @@ pub struct BlueGreenStrategy {
     pub pre_promotion_template: Option<TemplateUse>,
     /// Template run after promotion.
     pub post_promotion_template: Option<TemplateUse>,
+}
+
+/// `spec.strategy.canary`.
+#[derive(Debug)]
+pub struct CanaryStrategy {
+    /// Service that selects the new version's pods.
+    pub canary_service: String,
+    /// Service that selects the stable version's pods.
+    pub stable_service: String,
+    /// Pods the update may add above the desired count.
+    pub max_surge: PodCount,
+    /// Pods the update may take away.
+    pub max_unavailable: PodCount,
+    /// The Ingress NGINX splits traffic on; `None` approximates weights with replica counts.
+    pub nginx_stable_ingress: Option<String>,
+    /// The steps, in order.
+    pub steps: Vec<CanaryStep>,
+    /// The analysis run during the whole update.
+    pub background: Option<TemplateUse>,
+}
+
+/// One step of `spec.strategy.canary.steps`.
+#[derive(Debug)]
+pub enum CanaryStep {
+    /// `setWeight`, percent.
+    SetWeight(u32),
+    /// `pause`, for a Go duration or, with `None`, until promoted.
+    Pause(Option<String>),
+    /// `analysis`, run inline: the step waits for its verdict.
+    Analysis(TemplateUse),
 }
 
 /// A reference from the Rollout to an AnalysisTemplate, with the arguments it needs.
@@ -189,6 +231,20 @@ pub enum Provider {
         /// How long the Job may run, in seconds.
         active_deadline_seconds: Option<u64>,
     },
+}
+
+/// A `networking.k8s.io/v1` Ingress sending one host's traffic to a Service; the traffic router
+/// copies it to send the canary's share to the canary Service.
+#[derive(Debug)]
+pub struct Ingress {
+    /// Its name.
+    pub name: String,
+    /// The host it serves.
+    pub host: String,
+    /// The Service every path goes to.
+    pub service: String,
+    /// The `traffic` field.
+    pub origin: Span,
 }
 
 /// `autoscaling/v2` HorizontalPodAutoscaler on CPU.

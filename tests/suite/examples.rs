@@ -71,5 +71,5 @@ fn kustomize_renders_the_output_and_applies_image_overrides() {
     assert!(yaml.contains(
         "image: registry.example.com/shop/checkout@sha256:4f2b6a8c1d3e5f7a9b0c2d4e6f8a0b1c3d5e7f9a1b2c3d4e5f6a7b8c9d0e1f2a"
     ));
-    assert_eq!(yaml.matches("\nkind: Rollout\n").count(), 3);
+    assert_eq!(yaml.matches("\nkind: Rollout\n").count(), 4);
 }

@@ -354,6 +354,7 @@ fn output_is_the_same_from_another_directory_and_in_another_discovery_order() {
             "cart.ship",
             "../metrics.ship",
             "checkout.ship",
+            "search.ship",
             "--out",
             dir.join("b").to_str().unwrap(),
         ],
