@@ -8,7 +8,7 @@
 
 use super::Checker;
 use super::metrics::ArgValue;
-use super::model::{MetricRule, Predicate};
+use super::model::{MetricRule, Predicate, Version};
 use super::platform::Platform;
 use super::units::{self, Duration, MetricUnit, ThresholdError};
 use super::values::FirstSeen;
@@ -571,8 +571,8 @@ fn relative_query(measured: &str, factor: Decimal, baseline: &str) -> String {
 /// (`{{args.new-hash}}`), or a `{` just before one, which would make Argo read `{{{args..`.
 fn stray_template(query: &str) -> bool {
     let mut rest = query.to_string();
-    for placeholder in super::metrics::VERSION_PLACEHOLDERS {
-        rest = rest.replace(placeholder, "\u{1}");
+    for version in Version::ALL {
+        rest = rest.replace(version.placeholder(), "\u{1}");
     }
     rest.contains("{{") || rest.contains("{\u{1}")
 }

@@ -88,9 +88,6 @@ pub enum ArgValue {
     Version(Version),
 }
 
-/// What a `version` argument becomes in a query: the template argument Argo fills in.
-pub const VERSION_PLACEHOLDERS: [&str; 2] = ["{{args.new-hash}}", "{{args.stable-hash}}"];
-
 /// A checked metric declaration.
 #[derive(Debug)]
 pub struct Signature {
@@ -457,8 +454,7 @@ fn interpolate(value: &ArgValue, field: Option<&str>) -> Option<String> {
         (ArgValue::Str(text), None) => escape_promql_string(text),
         (ArgValue::Number(number), None) => number.to_string(),
         (ArgValue::Duration(duration), None) => duration.to_go(),
-        (ArgValue::Version(Version::New), None) => VERSION_PLACEHOLDERS[0].to_string(),
-        (ArgValue::Version(Version::Stable), None) => VERSION_PLACEHOLDERS[1].to_string(),
+        (ArgValue::Version(version), None) => version.placeholder().to_string(),
         _ => return None,
     })
 }

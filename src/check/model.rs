@@ -364,6 +364,14 @@ impl Version {
         }
     }
 
+    /// What a `version` argument becomes in a query: the template argument Argo fills in.
+    pub fn placeholder(self) -> &'static str {
+        match self {
+            Version::New => "{{args.new-hash}}",
+            Version::Stable => "{{args.stable-hash}}",
+        }
+    }
+
     /// What Argo's `podTemplateHashValue` calls it.
     pub fn argo_hash_value(self) -> &'static str {
         match self {

@@ -109,10 +109,9 @@ fn versions_selected(metrics: &[AnalysisMetric]) -> Vec<Version> {
     Version::ALL
         .into_iter()
         .filter(|version| {
-            let placeholder = format!("{{{{args.{}}}}}", version.arg_name());
-            metrics.iter().any(
-                |metric| matches!(&metric.provider, Provider::Prometheus { query, .. } if query.contains(&placeholder)),
-            )
+            metrics.iter().any(|metric| {
+                matches!(&metric.provider, Provider::Prometheus { query, .. } if query.contains(version.placeholder()))
+            })
         })
         .collect()
 }
