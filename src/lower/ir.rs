@@ -7,11 +7,18 @@
 use crate::check::model::{EnvVar, PodCount, Resources, Version};
 use crate::source::Span;
 
-/// Everything to emit, services sorted by name.
+/// Everything to emit, each list sorted by service name.
 #[derive(Debug, Default)]
 pub struct Bundle {
-    /// One entry per service.
+    /// The release objects of each service deployed straight into its platform's namespace, in
+    /// `<service>/`. A service whose pipeline deploys to environments is not here but in
+    /// [`Bundle::environments`].
     pub services: Vec<ServiceObjects>,
+    /// Each service's release objects per environment its pipeline deploys to, sorted by environment
+    /// then service.
+    pub environments: Vec<EnvironmentDeployment>,
+    /// The CI of each service with a pipeline, in `<service>/`.
+    pub pipelines: Vec<Pipeline>,
 }
 
 /// The objects of one service.
@@ -265,4 +272,289 @@ pub struct Autoscaler {
 pub struct DisruptionBudget {
     /// The `replicas` field.
     pub origin: Span,
+}
+
+/// A service's CI: one WorkflowTemplate and, when the pipeline has triggers, the EventSource and
+/// Sensor that submit it on git events. Emitted into `<service>/ci.yaml` and `<service>/trigger.yaml`.
+#[derive(Debug)]
+pub struct Pipeline {
+    /// The `pipeline` block.
+    pub origin: Span,
+    /// The service it builds; also its output directory and the value of its name label.
+    pub service: String,
+    /// The namespace the workflows run in (the platform's).
+    pub namespace: String,
+    /// The WorkflowTemplate's name, `<service>-ci`.
+    pub name: String,
+    /// The ServiceAccount the workflow pods run as, `<service>-ci`; emitted with a Role that lets Argo's
+    /// executor report outputs (`workflowtaskresults`: create, patch).
+    pub service_account: String,
+    /// Workflow parameters in order (`revision`, `branch`, then the other event values the pipeline
+    /// reads); the Sensor fills them by index.
+    pub parameters: Vec<WorkflowParameter>,
+    /// `spec.activeDeadlineSeconds` of the whole workflow.
+    pub active_deadline_seconds: u64,
+    /// Size of the working volume mounted at [`WORK_DIR`] in every step, a Kubernetes quantity (`1Gi`).
+    pub work_volume: String,
+    /// The name of the entrypoint template (the first of `templates`).
+    pub entrypoint: String,
+    /// Every template: the DAG templates (entrypoint first, then nested DAGs of a pipeline too large
+    /// for one DAG), then the container and suspend templates in order of first use.
+    pub templates: Vec<WorkflowTemplateItem>,
+    /// The webhook trigger, when the pipeline has `on` clauses.
+    pub trigger: Option<Trigger>,
+}
+
+/// The volume every step mounts: the sources are cloned into `<WORK_DIR>/src`.
+pub const WORK_DIR: &str = "/work";
+
+/// The name of the working volume claim.
+pub const WORK_VOLUME: &str = "work";
+
+/// A workflow parameter.
+#[derive(Debug)]
+pub struct WorkflowParameter {
+    /// Its name.
+    pub name: String,
+    /// The default a manual submission gets; `None` leaves it for the submitter (the Sensor).
+    pub default: Option<String>,
+}
+
+/// One template of a WorkflowTemplate.
+#[derive(Debug)]
+pub struct WorkflowTemplateItem {
+    /// Its name, unique in the WorkflowTemplate.
+    pub name: String,
+    /// Input parameters, in order.
+    pub inputs: Vec<InputParameter>,
+    /// Output parameters, in order.
+    pub outputs: Vec<OutputParameter>,
+    /// What it does.
+    pub kind: TemplateKind,
+}
+
+/// An input parameter of a template.
+#[derive(Debug)]
+pub struct InputParameter {
+    /// Its name.
+    pub name: String,
+    /// The value used when the task passes none.
+    pub default: Option<String>,
+}
+
+/// An output parameter of a template.
+#[derive(Debug)]
+pub struct OutputParameter {
+    /// Its name.
+    pub name: String,
+    /// Where its value comes from.
+    pub source: OutputSource,
+}
+
+/// Where an output parameter's value is read.
+#[derive(Debug)]
+pub enum OutputSource {
+    /// A file the container wrote (`valueFrom.path`).
+    Path(String),
+    /// Another parameter, e.g. `{{tasks.build.outputs.parameters.digest}}` for a nested DAG
+    /// (`valueFrom.parameter`).
+    Parameter(String),
+}
+
+/// The kinds of template shipc emits.
+#[derive(Debug)]
+pub enum TemplateKind {
+    /// `dag`.
+    Dag(Vec<DagTask>),
+    /// `container` or `script`.
+    Container(Box<StepContainer>),
+    /// `suspend: {}`: an approval gate, resumed with `argo resume`.
+    Suspend,
+}
+
+/// One task of a DAG.
+#[derive(Debug)]
+pub struct DagTask {
+    /// Its name, unique in the DAG.
+    pub name: String,
+    /// The template it runs.
+    pub template: String,
+    /// The `depends` expression (`a && b.Succeeded`); `None` for a task that starts at once.
+    pub depends: Option<String>,
+    /// `arguments.parameters`, `(name, value)` in order; values may hold `{{...}}` references.
+    pub arguments: Vec<(String, String)>,
+    /// The `when` expression.
+    pub when: Option<String>,
+}
+
+/// A container template: a step's image and command, run in the working volume.
+#[derive(Debug)]
+pub struct StepContainer {
+    /// The image reference.
+    pub image: String,
+    /// What it runs.
+    pub program: Program,
+    /// Environment, in order.
+    pub env: Vec<StepEnv>,
+    /// CPU and memory.
+    pub resources: Resources,
+    /// `retryStrategy`.
+    pub retry: Option<Retry>,
+    /// Template-level `activeDeadlineSeconds`.
+    pub active_deadline_seconds: Option<u64>,
+    /// The step needs root (an image builder); otherwise the pod runs as a non-root user.
+    pub run_as_root: bool,
+    /// The step writes outside its volumes; otherwise the root filesystem is read-only (`/tmp` is an
+    /// emptyDir either way).
+    pub writable_root: bool,
+    /// A mutex name: at most one workflow runs this template at a time (GitOps pushes).
+    pub mutex: Option<String>,
+}
+
+/// What a container runs.
+#[derive(Debug)]
+pub enum Program {
+    /// A shell script (`script` template, run by `sh -e`).
+    Script(String),
+    /// `command` and `args` (either may be empty: the image's entrypoint or default arguments).
+    Exec {
+        /// `command`.
+        command: Vec<String>,
+        /// `args`.
+        args: Vec<String>,
+    },
+}
+
+/// One environment variable of a step.
+#[derive(Debug)]
+pub struct StepEnv {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: StepEnvValue,
+}
+
+/// Where a step's environment variable comes from.
+#[derive(Debug)]
+pub enum StepEnvValue {
+    /// Text, possibly with `{{inputs.parameters.x}}` or `{{workflow.parameters.x}}` references.
+    Value(String),
+    /// A key of a Secret.
+    Secret {
+        /// The Secret.
+        name: String,
+        /// The key.
+        key: String,
+    },
+}
+
+/// `retryStrategy`.
+#[derive(Debug)]
+pub struct Retry {
+    /// Retries after the first attempt.
+    pub limit: u32,
+    /// Backoff between attempts.
+    pub backoff: Option<Backoff>,
+}
+
+/// `retryStrategy.backoff`; durations are Go durations.
+#[derive(Debug)]
+pub struct Backoff {
+    /// First wait.
+    pub duration: String,
+    /// Multiplier per attempt.
+    pub factor: u32,
+    /// Longest total backoff.
+    pub max_duration: Option<String>,
+}
+
+/// The webhook side: an EventSource `<service>-git` that receives the git host's webhooks and a Sensor
+/// `<service>-ci` that submits a Workflow from the template for each matching event.
+#[derive(Debug)]
+pub struct Trigger {
+    /// The `on` clauses.
+    pub origin: Span,
+    /// The EventSource's name.
+    pub event_source: String,
+    /// The event name inside the EventSource (the service name).
+    pub event_name: String,
+    /// The Sensor's name.
+    pub sensor: String,
+    /// The ServiceAccount the Sensor runs as, `<service>-sensor`; emitted with a Role that lets it
+    /// create Workflows.
+    pub sensor_service_account: String,
+    /// Where the webhooks come from.
+    pub provider: GitProvider,
+    /// The public base URL the git host posts to (the platform's `webhook_url`).
+    pub webhook_url: String,
+    /// The webhook path, `/<service>`.
+    pub endpoint: String,
+    /// The events the git host must send (`push`, `pull_request`; GitLab: `PushEvents`, ...).
+    pub events: Vec<String>,
+    /// One Sensor dependency and one trigger per `on` clause.
+    pub dependencies: Vec<EventDependency>,
+}
+
+/// The port the EventSource listens on.
+pub const WEBHOOK_PORT: u16 = 12000;
+
+/// A git host.
+#[derive(Debug)]
+pub enum GitProvider {
+    /// github.com or GitHub Enterprise; secret `github-access` (keys `token`, `secret`).
+    GitHub {
+        /// The owner (user or organization).
+        owner: String,
+        /// The repository.
+        repository: String,
+    },
+    /// GitLab; secret `gitlab-access` (keys `token`, `secret`).
+    GitLab {
+        /// `group/project`.
+        project: String,
+        /// The GitLab server, e.g. `https://gitlab.com`.
+        base_url: String,
+    },
+}
+
+/// One Sensor dependency and the trigger it fires.
+#[derive(Debug)]
+pub struct EventDependency {
+    /// Its name (`push`, `tag`, `pull-request`), also the trigger's condition.
+    pub name: String,
+    /// Data filters: `(path, type, regular expressions any of which the value must match)`, e.g.
+    /// `("body.ref", "string", ["refs/heads/main"])`.
+    pub filters: Vec<DataFilter>,
+    /// For each workflow parameter, in the order of [`Pipeline::parameters`], where the event holds it.
+    pub parameters: Vec<EventValue>,
+}
+
+/// `filters.data[]` of a Sensor dependency.
+#[derive(Debug)]
+pub struct DataFilter {
+    /// gjson path into the event (`body.ref`, `headers.X-Github-Event`).
+    pub path: String,
+    /// Values, regular expressions for strings; any may match.
+    pub values: Vec<String>,
+}
+
+/// How a trigger parameter is read from the event.
+#[derive(Debug)]
+pub enum EventValue {
+    /// A gjson path (`dataKey`), e.g. `body.after`.
+    Key(String),
+    /// A Go template over `.Input` (`dataTemplate`), e.g. `{{ .Input.body.ref | trimPrefix "refs/heads/" }}`.
+    Template(String),
+    /// A constant (the event has no such value, e.g. the branch of a tag push).
+    Constant(String),
+}
+
+/// A service's release objects for one environment: the same objects as its default deployment, with
+/// the environment's namespace and overrides, in `environments/<environment>/<service>/`.
+#[derive(Debug)]
+pub struct EnvironmentDeployment {
+    /// The environment's name.
+    pub environment: String,
+    /// The objects.
+    pub objects: ServiceObjects,
 }

@@ -39,6 +39,7 @@ pub fn canary_service_name(service: &str) -> String {
 pub fn lower(model: &Model) -> Bundle {
     Bundle {
         services: model.services.iter().map(lower_service).collect(),
+        ..Bundle::default()
     }
 }
 
