@@ -31,6 +31,12 @@ pub struct ServiceId(pub usize);
 /// Identifies a metric declaration; an index into [`Program::metrics`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct MetricId(pub usize);
+/// Identifies a step definition; an index into [`Program::steps`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepId(pub usize);
+/// Identifies an environment declaration; an index into [`Program::environments`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EnvironmentId(pub usize);
 /// Identifies a platform declaration; an index into [`Program::platforms`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PlatformId(pub usize);
@@ -42,7 +48,11 @@ pub enum Symbol {
     Service(ServiceId),
     /// A metric.
     Metric(MetricId),
-    /// A service or metric whose declaration has a syntax error, already reported: uses of it are
+    /// A CI step definition.
+    Step(StepId),
+    /// An environment.
+    Environment(EnvironmentId),
+    /// A declaration whose declaration has a syntax error, already reported: uses of it are
     /// not reported again.
     Unparsed,
 }
@@ -71,6 +81,16 @@ impl Scope {
         self.names_where(|symbol| matches!(symbol, Symbol::Metric(_)))
     }
 
+    /// The names of every step definition visible here, for suggestions.
+    pub fn step_names(&self) -> impl Iterator<Item = &str> {
+        self.names_where(|symbol| matches!(symbol, Symbol::Step(_)))
+    }
+
+    /// The names of every environment visible here, for suggestions.
+    pub fn environment_names(&self) -> impl Iterator<Item = &str> {
+        self.names_where(|symbol| matches!(symbol, Symbol::Environment(_)))
+    }
+
     fn names_where(&self, keep: impl Fn(&Symbol) -> bool) -> impl Iterator<Item = &str> {
         self.symbols
             .iter()
@@ -92,6 +112,10 @@ pub struct Program {
     pub metrics: Vec<Declared<ast::Metric>>,
     /// Every platform.
     pub platforms: Vec<Declared<ast::Platform>>,
+    /// Every step definition.
+    pub steps: Vec<Declared<ast::StepDef>>,
+    /// Every environment.
+    pub environments: Vec<Declared<ast::Environment>>,
     /// True when a file given to the compiler could not be read.
     pub unreadable_root: bool,
 }
@@ -124,6 +148,16 @@ impl Program {
     pub fn metric(&self, id: MetricId) -> Option<&Declared<ast::Metric>> {
         self.metrics.get(id.0)
     }
+
+    /// A step definition by id (ids come from this program).
+    pub fn step(&self, id: StepId) -> Option<&Declared<ast::StepDef>> {
+        self.steps.get(id.0)
+    }
+
+    /// An environment by id (ids come from this program).
+    pub fn environment(&self, id: EnvironmentId) -> Option<&Declared<ast::Environment>> {
+        self.environments.get(id.0)
+    }
 }
 
 /// Loads the roots and their imports, and builds every module's scope.
@@ -149,7 +183,10 @@ pub fn resolve(
         let mut unparsed_platform = false;
         for unparsed in module.ast.unparsed {
             match unparsed {
-                ast::Unparsed::Service(name) | ast::Unparsed::Metric(name) => {
+                ast::Unparsed::Service(name)
+                | ast::Unparsed::Metric(name)
+                | ast::Unparsed::Step(name)
+                | ast::Unparsed::Environment(name) => {
                     symbols.push((name.name, Symbol::Unparsed, name.span));
                 }
                 ast::Unparsed::Platform => unparsed_platform = true,
@@ -173,6 +210,22 @@ pub fn resolve(
                         decl.name.span,
                     ));
                     program.metrics.push(Declared { module: id, decl });
+                }
+                ast::Item::Step(decl) => {
+                    symbols.push((
+                        decl.name.name.clone(),
+                        Symbol::Step(StepId(program.steps.len())),
+                        decl.name.span,
+                    ));
+                    program.steps.push(Declared { module: id, decl });
+                }
+                ast::Item::Environment(decl) => {
+                    symbols.push((
+                        decl.name.name.clone(),
+                        Symbol::Environment(EnvironmentId(program.environments.len())),
+                        decl.name.span,
+                    ));
+                    program.environments.push(Declared { module: id, decl });
                 }
                 ast::Item::Platform(decl) => {
                     platforms.push(PlatformId(program.platforms.len()));

@@ -26,6 +26,10 @@ pub enum Unparsed {
     Service(Ident),
     /// `metric <name> ...`
     Metric(Ident),
+    /// `step <name> ...`
+    Step(Ident),
+    /// `environment <name> ...`
+    Environment(Ident),
     /// `platform ...`
     Platform,
 }
@@ -41,6 +45,10 @@ pub enum Item {
     Service(Service),
     /// `metric name(...) : unit = provider "..."`
     Metric(Metric),
+    /// `step name(...) { ... }`
+    Step(StepDef),
+    /// `environment name { ... }`
+    Environment(Environment),
 }
 
 /// An identifier with its span.
@@ -81,8 +89,116 @@ pub struct Service {
     pub fields: Vec<Field>,
     /// Its `release` blocks (more than one is an error the checker reports).
     pub releases: Vec<Release>,
+    /// Its `pipeline` blocks (more than one is an error the checker reports).
+    pub pipelines: Vec<Pipeline>,
     /// The whole declaration.
     pub span: Span,
+}
+
+/// `step name(params) { field* }`: a reusable CI step.
+#[derive(Debug)]
+pub struct StepDef {
+    /// Its name.
+    pub name: Ident,
+    /// Its parameters.
+    pub params: Vec<Param>,
+    /// Its settings: `image`, `run` or `command`/`args`, `env`, `outputs`, ...
+    pub fields: Vec<Field>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `environment name { field* }`: a place a pipeline deploys to.
+#[derive(Debug)]
+pub struct Environment {
+    /// Its name.
+    pub name: Ident,
+    /// Its settings: `namespace`, `replicas`.
+    pub fields: Vec<Field>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `pipeline { ... }`: a service's CI.
+#[derive(Debug)]
+pub struct Pipeline {
+    /// The `pipeline` keyword.
+    pub keyword: Span,
+    /// `on ...` clauses, in source order.
+    pub triggers: Vec<Trigger>,
+    /// The tasks, in source order.
+    pub tasks: Vec<Task>,
+    /// Its settings: `source`, `timeout`, `volume`.
+    pub fields: Vec<Field>,
+    /// The whole block.
+    pub span: Span,
+}
+
+/// `on push(branch: "main")`; a bare `on pull_request` is a call without arguments.
+#[derive(Debug)]
+pub struct Trigger {
+    /// The event and its filters.
+    pub event: Call,
+    /// The whole clause.
+    pub span: Span,
+}
+
+/// One node of a pipeline's DAG.
+#[derive(Debug)]
+pub struct Task {
+    /// Its name; a deploy is named `deploy_<environment>`, with the span of its `deploy` keyword.
+    pub name: Ident,
+    /// What it does.
+    pub kind: TaskKind,
+    /// `after a, b`.
+    pub after: Vec<Ident>,
+    /// `when ...`.
+    pub when: Option<Guard>,
+    /// The whole task.
+    pub span: Span,
+}
+
+/// The kinds of pipeline task.
+#[derive(Debug)]
+pub enum TaskKind {
+    /// `step name = definition(args)`
+    Step(Call),
+    /// `deploy build.digest to staging`
+    Deploy {
+        /// The image digest, a step output.
+        digest: Expr,
+        /// The environment.
+        environment: Ident,
+    },
+    /// `approve name`
+    Approve,
+    /// `check name on staging = http_get(...)`
+    Check {
+        /// The environment checked.
+        environment: Ident,
+        /// The probe.
+        probe: Call,
+    },
+}
+
+/// A `when` condition of a task.
+#[derive(Debug)]
+pub enum Guard {
+    /// `a or b`
+    Or(Box<Guard>, Box<Guard>),
+    /// `a and b`
+    And(Box<Guard>, Box<Guard>),
+    /// `path == value` or `path != value`
+    Test {
+        /// What is tested: `event.branch`, `build.result`.
+        subject: Vec<Ident>,
+        /// True for `==`.
+        equal: bool,
+        /// The value compared with.
+        value: Expr,
+        /// The whole test.
+        span: Span,
+    },
 }
 
 /// `release strategy { ... }`: settings, analysis blocks and, for a canary, its steps.

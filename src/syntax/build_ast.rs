@@ -97,6 +97,8 @@ impl<'d> Builder<'d> {
                 Rule::platform_decl => items.push(Item::Platform(self.platform(pair)?)),
                 Rule::service_decl => items.push(Item::Service(self.service(pair)?)),
                 Rule::metric_decl => items.push(Item::Metric(self.metric(pair)?)),
+                Rule::step_decl => items.push(Item::Step(self.step_def(pair)?)),
+                Rule::environment_decl => items.push(Item::Environment(self.environment(pair)?)),
                 Rule::EOI => {}
                 _ => return Err(self.malformed(&pair)),
             }
@@ -134,10 +136,12 @@ impl<'d> Builder<'d> {
         let name = self.ident(&self.expect(&pair, &mut inner, Rule::service_name)?);
         let mut fields = Vec::new();
         let mut releases = Vec::new();
+        let mut pipelines = Vec::new();
         for child in inner {
             match child.as_rule() {
                 Rule::field => fields.push(self.field(child)?),
                 Rule::release_decl => releases.push(self.release(child)?),
+                Rule::pipeline_decl => pipelines.push(self.pipeline(child)?),
                 Rule::lbrace | Rule::rbrace => {}
                 _ => return Err(self.malformed(&child)),
             }
@@ -146,8 +150,211 @@ impl<'d> Builder<'d> {
             name,
             fields,
             releases,
+            pipelines,
             span,
         })
+    }
+
+    fn step_def(&mut self, pair: Pair<'_, Rule>) -> Built<StepDef> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        self.expect(&pair, &mut inner, Rule::kw_step)?;
+        let name = self.ident(&self.expect(&pair, &mut inner, Rule::step_name)?);
+        let mut params = Vec::new();
+        let mut fields = Vec::new();
+        for child in inner {
+            match child.as_rule() {
+                Rule::param => params.push(self.param(child)?),
+                Rule::field => fields.push(self.field(child)?),
+                Rule::lparen | Rule::rparen | Rule::comma | Rule::lbrace | Rule::rbrace => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        Ok(StepDef {
+            name,
+            params,
+            fields,
+            span,
+        })
+    }
+
+    fn environment(&mut self, pair: Pair<'_, Rule>) -> Built<Environment> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        self.expect(&pair, &mut inner, Rule::kw_environment)?;
+        let name = self.ident(&self.expect(&pair, &mut inner, Rule::environment_name)?);
+        let mut fields = Vec::new();
+        for child in inner {
+            match child.as_rule() {
+                Rule::field => fields.push(self.field(child)?),
+                Rule::lbrace | Rule::rbrace => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        Ok(Environment { name, fields, span })
+    }
+
+    fn pipeline(&mut self, pair: Pair<'_, Rule>) -> Built<Pipeline> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let keyword = self.span(&self.expect(&pair, &mut inner, Rule::kw_pipeline)?);
+        let mut triggers = Vec::new();
+        let mut tasks = Vec::new();
+        let mut fields = Vec::new();
+        for child in inner {
+            match child.as_rule() {
+                Rule::field => fields.push(self.field(child)?),
+                Rule::trigger => triggers.push(self.trigger(child)?),
+                Rule::step_use | Rule::deploy_task | Rule::approve_task | Rule::pipeline_check => {
+                    tasks.push(self.task(child)?);
+                }
+                Rule::lbrace | Rule::rbrace => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        Ok(Pipeline {
+            keyword,
+            triggers,
+            tasks,
+            fields,
+            span,
+        })
+    }
+
+    fn trigger(&mut self, pair: Pair<'_, Rule>) -> Built<Trigger> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        self.expect(&pair, &mut inner, Rule::kw_on)?;
+        let event = match inner.next() {
+            Some(call) if call.as_rule() == Rule::call => self.call(call)?,
+            Some(name) if name.as_rule() == Rule::name => {
+                let ident = self.ident(&name);
+                Call {
+                    span: ident.span,
+                    callee: vec![ident],
+                    args: Vec::new(),
+                }
+            }
+            _ => return Err(self.malformed(&pair)),
+        };
+        Ok(Trigger { event, span })
+    }
+
+    fn task(&mut self, pair: Pair<'_, Rule>) -> Built<Task> {
+        let span = self.span(&pair);
+        let rule = pair.as_rule();
+        let mut inner = Self::content(&pair);
+        let keyword = match inner.next() {
+            Some(keyword) => self.span(&keyword),
+            None => return Err(self.malformed(&pair)),
+        };
+        let (name, kind) = match rule {
+            Rule::step_use => {
+                let name = self.ident(&self.expect(&pair, &mut inner, Rule::name)?);
+                self.expect(&pair, &mut inner, Rule::eq)?;
+                let call = self.call(self.expect(&pair, &mut inner, Rule::call)?)?;
+                (name, TaskKind::Step(call))
+            }
+            Rule::deploy_task => {
+                let digest_pair = self.expect(&pair, &mut inner, Rule::path)?;
+                let digest = Expr {
+                    span: self.span(&digest_pair),
+                    kind: ExprKind::Path(self.path(&digest_pair)),
+                };
+                self.expect(&pair, &mut inner, Rule::kw_to)?;
+                let environment = self.ident(&self.expect(&pair, &mut inner, Rule::name)?);
+                let name = Ident {
+                    name: format!("deploy_{}", environment.name),
+                    span: keyword,
+                };
+                (name, TaskKind::Deploy { digest, environment })
+            }
+            Rule::approve_task => (
+                self.ident(&self.expect(&pair, &mut inner, Rule::name)?),
+                TaskKind::Approve,
+            ),
+            Rule::pipeline_check => {
+                let name = self.ident(&self.expect(&pair, &mut inner, Rule::name)?);
+                self.expect(&pair, &mut inner, Rule::kw_on)?;
+                let environment = self.ident(&self.expect(&pair, &mut inner, Rule::name)?);
+                self.expect(&pair, &mut inner, Rule::eq)?;
+                let probe = self.call(self.expect(&pair, &mut inner, Rule::call)?)?;
+                (name, TaskKind::Check { environment, probe })
+            }
+            _ => return Err(self.malformed(&pair)),
+        };
+        let mut after = Vec::new();
+        let mut when = None;
+        for clause in inner {
+            match clause.as_rule() {
+                Rule::after_clause => after.extend(
+                    Self::content(&clause)
+                        .filter(|p| p.as_rule() == Rule::name)
+                        .map(|p| self.ident(&p)),
+                ),
+                Rule::when_clause => {
+                    let mut parts = Self::content(&clause);
+                    self.expect(&clause, &mut parts, Rule::kw_when)?;
+                    when = Some(self.guard(self.expect(&clause, &mut parts, Rule::guard)?)?);
+                }
+                _ => return Err(self.malformed(&clause)),
+            }
+        }
+        Ok(Task {
+            name,
+            kind,
+            after,
+            when,
+            span,
+        })
+    }
+
+    /// `conj (or conj)*`, folded to the left.
+    fn guard(&mut self, pair: Pair<'_, Rule>) -> Built<Guard> {
+        let mut operands = Vec::new();
+        for child in Self::content(&pair) {
+            match child.as_rule() {
+                Rule::guard_conj => operands.push(self.guard_conjunction(child)?),
+                Rule::kw_or => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        let mut operands = operands.into_iter();
+        let mut left = operands.next().ok_or_else(|| self.malformed(&pair))?;
+        for right in operands {
+            left = Guard::Or(Box::new(left), Box::new(right));
+        }
+        Ok(left)
+    }
+
+    fn guard_conjunction(&mut self, pair: Pair<'_, Rule>) -> Built<Guard> {
+        let mut operands = Vec::new();
+        for child in Self::content(&pair) {
+            match child.as_rule() {
+                Rule::guard => operands.push(self.guard(child)?),
+                Rule::guard_test => {
+                    let span = self.span(&child);
+                    let mut parts = Self::content(&child);
+                    let subject = self.path(&self.expect(&child, &mut parts, Rule::path)?);
+                    let equal = self.expect(&child, &mut parts, Rule::equality_op)?.as_str() == "==";
+                    let value = self.value(self.expect(&child, &mut parts, Rule::value)?)?;
+                    operands.push(Guard::Test {
+                        subject,
+                        equal,
+                        value,
+                        span,
+                    });
+                }
+                Rule::kw_and | Rule::lparen | Rule::rparen => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        let mut operands = operands.into_iter();
+        let mut left = operands.next().ok_or_else(|| self.malformed(&pair))?;
+        for right in operands {
+            left = Guard::And(Box::new(left), Box::new(right));
+        }
+        Ok(left)
     }
 
     fn release(&mut self, pair: Pair<'_, Rule>) -> Built<Release> {

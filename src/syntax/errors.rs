@@ -23,6 +23,9 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         | Rule::release_item
         | Rule::analysis_item
         | Rule::canary_step
+        | Rule::pipeline_item
+        | Rule::task_tail
+        | Rule::guard_atom
         | Rule::params
         | Rule::condition_atom
         | Rule::atom
@@ -32,7 +35,7 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         | Rule::identifier
         | Rule::ident_char
         | Rule::keyword => return None,
-        Rule::file => "a declaration (`import`, `platform`, `service` or `metric`)",
+        Rule::file => "a declaration (`import`, `platform`, `service`, `metric`, `step` or `environment`)",
         Rule::import_decl => "`import`",
         Rule::platform_decl => "`platform`",
         Rule::service_decl => "`service`",
@@ -53,6 +56,19 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         Rule::analyze_step => "`analyze`",
         Rule::scaled_call => "a factor such as `1.5 * error_rate(checkout, version: stable)`",
         Rule::metric_decl => "`metric`",
+        Rule::step_decl => "`step`",
+        Rule::environment_decl => "`environment`",
+        Rule::pipeline_decl => "`pipeline`",
+        Rule::trigger => "`on`",
+        Rule::step_use => "`step`",
+        Rule::deploy_task => "`deploy`",
+        Rule::approve_task => "`approve`",
+        Rule::pipeline_check => "`check`",
+        Rule::after_clause => "`after`",
+        Rule::when_clause => "`when`",
+        Rule::guard | Rule::guard_conj => "a condition such as `event.branch == \"main\"`",
+        Rule::guard_test => "a test such as `event.branch == \"main\"`",
+        Rule::equality_op => "`==` or `!=`",
         Rule::param => "a parameter",
         Rule::field => "a field",
         Rule::condition | Rule::conjunction => "a condition",
@@ -74,6 +90,8 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         Rule::service_name => "a service name",
         Rule::strategy_name => "a release strategy such as `blue_green`",
         Rule::metric_name => "a metric name",
+        Rule::step_name => "a step name",
+        Rule::environment_name => "an environment name",
         Rule::unit_name => "a unit such as `ratio`, `seconds` or `count`",
         Rule::provider_name => "a provider such as `prometheus`",
         Rule::param_name => "a parameter name",
@@ -82,6 +100,14 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         Rule::entry_key => "a key",
         Rule::argument_name => "an argument name",
         Rule::kw_import => "`import`",
+        Rule::kw_step => "`step`",
+        Rule::kw_environment => "`environment`",
+        Rule::kw_pipeline => "`pipeline`",
+        Rule::kw_on => "`on`",
+        Rule::kw_deploy => "`deploy`",
+        Rule::kw_to => "`to`",
+        Rule::kw_approve => "`approve`",
+        Rule::kw_after => "`after`",
         Rule::kw_platform => "`platform`",
         Rule::kw_service => "`service`",
         Rule::kw_metric => "`metric`",

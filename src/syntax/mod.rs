@@ -94,6 +94,8 @@ fn unparsed_head(source: SourceId, offset: usize, chunk: &str) -> Option<ast::Un
     match keyword {
         "service" => Some(ast::Unparsed::Service(ident)),
         "metric" => Some(ast::Unparsed::Metric(ident)),
+        "step" => Some(ast::Unparsed::Step(ident)),
+        "environment" => Some(ast::Unparsed::Environment(ident)),
         _ => None,
     }
 }
@@ -127,7 +129,9 @@ mod tests {
     fn a_stray_word_at_the_start_names_the_declarations() {
         assert_eq!(
             messages("hello\nplatform { namespace = \"shop\" }\n"),
-            ["expected a declaration (`import`, `platform`, `service` or `metric`), found `hello`"]
+            [
+                "expected a declaration (`import`, `platform`, `service`, `metric`, `step` or `environment`), found `hello`"
+            ]
         );
     }
 
