@@ -43,6 +43,340 @@ pub struct Service {
     pub env: Vec<EnvVar>,
     /// How new versions are released.
     pub release: Release,
+    /// Its CI, when it has a `pipeline`.
+    pub pipeline: Option<Pipeline>,
+    /// The environments its pipeline deploys to, sorted by name. When there are any, the release
+    /// objects are emitted once per environment instead of once in the platform's namespace.
+    pub environments: Vec<EnvironmentTarget>,
+}
+
+/// An environment a pipeline deploys to, with the overrides it applies to the service.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EnvironmentTarget {
+    /// Its name.
+    pub name: String,
+    /// Its namespace.
+    pub namespace: String,
+    /// The replicas the service runs there; `None` keeps the service's own.
+    pub replicas: Option<Replicas>,
+}
+
+/// A service's CI pipeline: a DAG of tasks and the git events that start it.
+#[derive(Debug)]
+pub struct Pipeline {
+    /// The `pipeline` block.
+    pub span: Span,
+    /// The repository the pipeline builds.
+    pub source: GitSource,
+    /// The `on` clauses, in source order.
+    pub triggers: Vec<Trigger>,
+    /// The longest a run may take.
+    pub timeout: Duration,
+    /// Size of the working volume, a Kubernetes quantity such as `1Gi`.
+    pub volume: String,
+    /// The event values the tasks read besides the revision and branch, which every run has, in the
+    /// order of [`EventField::ALL`].
+    pub event_fields: Vec<EventField>,
+    /// The tasks in source order; dependencies refer to them by index and never form a cycle.
+    pub tasks: Vec<Task>,
+    /// The step definitions the tasks use, in order of first use.
+    pub steps: Vec<StepTemplate>,
+    /// Where the git host posts webhooks (the platform's `webhook_url`); set when there are triggers.
+    pub webhook_url: Option<String>,
+    /// The GitOps repository deploys push to (the platform's `gitops`); set when a task deploys.
+    pub gitops: Option<String>,
+    /// The image the deploys update, without tag or digest.
+    pub image_name: String,
+}
+
+/// A git repository on a git host.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GitSource {
+    /// `github("owner/repository")`.
+    GitHub {
+        /// The user or organization.
+        owner: String,
+        /// The repository.
+        repository: String,
+    },
+    /// `gitlab("group/project", url: "https://gitlab.example.com")`.
+    GitLab {
+        /// The project path, `group/project` (subgroups allowed).
+        project: String,
+        /// The server, without a trailing slash.
+        base_url: String,
+    },
+}
+
+impl GitSource {
+    /// The HTTPS clone URL.
+    pub fn clone_url(&self) -> String {
+        match self {
+            GitSource::GitHub { owner, repository } => format!("https://github.com/{owner}/{repository}.git"),
+            GitSource::GitLab { project, base_url } => format!("{base_url}/{project}.git"),
+        }
+    }
+}
+
+/// A git event that starts the pipeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trigger {
+    /// Which event.
+    pub event: TriggerEvent,
+    /// The clause.
+    pub span: Span,
+}
+
+/// The kinds of git event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TriggerEvent {
+    /// A push to one of these branches (any branch when empty).
+    Push {
+        /// Branch names.
+        branches: Vec<String>,
+    },
+    /// A pushed tag matching one of these glob patterns (`v*`; any tag when empty).
+    Tag {
+        /// Glob patterns: `*` matches any run of characters, `?` one character.
+        patterns: Vec<String>,
+    },
+    /// A pull (merge) request opened or updated against one of these branches (any when empty).
+    PullRequest {
+        /// Target branch names.
+        branches: Vec<String>,
+    },
+}
+
+/// A value of the git event, passed to the workflow as a parameter.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EventField {
+    /// The commit to build.
+    Revision,
+    /// The branch pushed (the source branch of a pull request); empty for a tag.
+    Branch,
+    /// The tag pushed; empty otherwise.
+    Tag,
+    /// The head commit's message (a push) or the pull request's title.
+    Message,
+}
+
+impl EventField {
+    /// Every field, in the order of the workflow's parameters.
+    pub const ALL: [EventField; 4] = [
+        EventField::Revision,
+        EventField::Branch,
+        EventField::Tag,
+        EventField::Message,
+    ];
+
+    /// The name after `event.` in the source and of the workflow parameter.
+    pub fn name(self) -> &'static str {
+        match self {
+            EventField::Revision => "revision",
+            EventField::Branch => "branch",
+            EventField::Tag => "tag",
+            EventField::Message => "message",
+        }
+    }
+
+    /// True for values whoever pushes chooses freely, which must never reach a shell unquoted. A
+    /// revision is a commit hash the git host computes.
+    pub fn is_untrusted(self) -> bool {
+        self != EventField::Revision
+    }
+}
+
+/// One node of a pipeline.
+#[derive(Debug)]
+pub struct Task {
+    /// Its name as written (a deploy's is `deploy_<environment>`).
+    pub name: String,
+    /// The task's declaration.
+    pub span: Span,
+    /// What it does.
+    pub kind: TaskKind,
+    /// The tasks it waits for, by index, sorted and without repeats.
+    pub needs: Vec<Dependency>,
+    /// Runs only when this holds.
+    pub when: Option<Guard>,
+}
+
+/// An edge of the DAG.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dependency {
+    /// The task waited for, an index into [`Pipeline::tasks`].
+    pub task: usize,
+    /// True when the task must have succeeded: it produces a value this one reads, or it is an
+    /// approval. Otherwise (`after`), a skipped task also lets this one run.
+    pub must_succeed: bool,
+}
+
+/// The kinds of task.
+#[derive(Debug)]
+pub enum TaskKind {
+    /// A use of a step definition.
+    Step {
+        /// Index into [`Pipeline::steps`].
+        step: usize,
+        /// A value for each parameter of the step, in the order of its parameters; `None` keeps the
+        /// parameter's default.
+        args: Vec<Option<Value>>,
+    },
+    /// Pushes the image digest to an environment's GitOps overlay and waits for the release there.
+    Deploy {
+        /// The environment.
+        environment: EnvironmentTarget,
+        /// The digest deployed.
+        digest: Value,
+    },
+    /// Waits for someone to resume the workflow.
+    Approve,
+    /// Probes the new version in an environment after its deploy.
+    Check {
+        /// The environment.
+        environment: EnvironmentTarget,
+        /// The probe.
+        check: CheckKind,
+    },
+}
+
+/// A text value that may hold references resolved when the workflow runs.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Value {
+    /// The pieces, in order.
+    pub pieces: Vec<ValuePiece>,
+}
+
+/// A piece of a [`Value`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ValuePiece {
+    /// Literal text.
+    Text(String),
+    /// A value of the git event.
+    Event(EventField),
+    /// An output of another task.
+    Output {
+        /// Index into [`Pipeline::tasks`].
+        task: usize,
+        /// The output's name.
+        output: String,
+    },
+}
+
+/// A `when` condition.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Guard {
+    /// Either holds.
+    Or(Box<Guard>, Box<Guard>),
+    /// Both hold.
+    And(Box<Guard>, Box<Guard>),
+    /// The subject equals (or, with `equal: false`, differs from) the text.
+    Test {
+        /// What is tested.
+        subject: ValuePiece,
+        /// `==` or `!=`.
+        equal: bool,
+        /// The text compared with.
+        value: String,
+    },
+}
+
+/// A checked step definition.
+#[derive(Debug)]
+pub struct StepTemplate {
+    /// Its name as written.
+    pub name: String,
+    /// The declaration.
+    pub span: Span,
+    /// Its parameters, in order.
+    pub params: Vec<StepParam>,
+    /// The image; may interpolate parameters.
+    pub image: Text,
+    /// What it runs.
+    pub program: StepProgram,
+    /// Environment variables, in source order.
+    pub env: Vec<StepEnvVar>,
+    /// Declared outputs: name and the file the step writes it to, in source order.
+    pub outputs: Vec<(String, String)>,
+    /// CPU and memory.
+    pub resources: Resources,
+    /// Retries of a failed attempt.
+    pub retry: Option<StepRetry>,
+    /// The longest one attempt may take.
+    pub timeout: Option<Duration>,
+    /// The step must run as root (`run_as_root = true`).
+    pub run_as_root: bool,
+    /// The step writes outside `/work` and `/tmp` (`writable_root = true`).
+    pub writable_root: bool,
+}
+
+/// A parameter of a step definition; every value is text by the time it reaches the container.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepParam {
+    /// Its name.
+    pub name: String,
+    /// The default, rendered as text.
+    pub default: Option<String>,
+}
+
+/// Text that may interpolate a step's parameters.
+pub type Text = Vec<TextPiece>;
+
+/// A piece of [`Text`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TextPiece {
+    /// Literal text.
+    Literal(String),
+    /// The value of the parameter of this name.
+    Param(String),
+}
+
+/// What a step's container runs.
+#[derive(Debug)]
+pub enum StepProgram {
+    /// `run = "..."`: a shell script.
+    Script(Text),
+    /// `command = [...]` and/or `args = [...]`.
+    Exec {
+        /// The command; empty keeps the image's entrypoint.
+        command: Vec<Text>,
+        /// Its arguments.
+        args: Vec<Text>,
+    },
+}
+
+/// An environment variable of a step.
+#[derive(Debug)]
+pub struct StepEnvVar {
+    /// Its name.
+    pub name: String,
+    /// Its value.
+    pub value: StepEnvValue,
+}
+
+/// Where a step's environment variable comes from.
+#[derive(Debug)]
+pub enum StepEnvValue {
+    /// Text, possibly interpolating parameters.
+    Text(Text),
+    /// A key of a Secret.
+    Secret {
+        /// The Secret.
+        name: String,
+        /// The key.
+        key: String,
+    },
+}
+
+/// `retry = 2` or `retry = { limit: 2, backoff: 10s, max_backoff: 2m }`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepRetry {
+    /// Retries after the first attempt.
+    pub limit: u32,
+    /// The first wait between attempts, doubled each time.
+    pub backoff: Option<Duration>,
+    /// The longest total wait.
+    pub max_backoff: Option<Duration>,
 }
 
 /// How many pods.

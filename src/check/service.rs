@@ -79,6 +79,8 @@ impl Checker<'_> {
             liveness: liveness.flatten(),
             env: env?,
             release: release?,
+            pipeline: None,
+            environments: Vec::new(),
         };
         policy::warn(self, decl, &fields, &service);
         Some(service)
