@@ -23,10 +23,18 @@ const LARGEST_EXACT_NUMBER: i128 = 1 << 53;
 impl Checker<'_> {
     /// One `check name = ...`.
     pub(super) fn check(&mut self, check: &ast::Check, platform: Option<&Platform>) -> Option<Check> {
-        let probe = &check.probe;
-        let kind = match probe.callee_name().as_str() {
-            "http_get" => self.http_check(probe)?,
-            "job" => self.job_check(probe, platform)?,
+        Some(Check {
+            name: check.name.name.clone(),
+            span: check.span,
+            kind: self.check_kind(&check.probe, platform)?,
+        })
+    }
+
+    /// What a check does: `http_get(...)` or `job(...)`.
+    pub(super) fn check_kind(&mut self, probe: &Call, platform: Option<&Platform>) -> Option<CheckKind> {
+        match probe.callee_name().as_str() {
+            "http_get" => self.http_check(probe),
+            "job" => self.job_check(probe, platform),
             other => {
                 self.report(unknown_choice(
                     Code::E0201,
@@ -35,14 +43,9 @@ impl Checker<'_> {
                     "check",
                     CHECK_KINDS,
                 ));
-                return None;
+                None
             }
-        };
-        Some(Check {
-            name: check.name.name.clone(),
-            span: check.span,
-            kind,
-        })
+        }
     }
 
     /// `http_get(path, expect: 200)` or `http_get(path, json_path: "$.status", expect: "UP")`.

@@ -4,6 +4,7 @@
 //! in one never stops the others. A declaration that produced an error is left out of the model (and
 //! names that failed to resolve are not reported again where they are used), so one mistake gives one
 //! diagnostic. Checks live in one file per family: `service.rs`, `release.rs`, `canary.rs`, `checks.rs`,
+//! `steps.rs`, `pipeline.rs`,
 //! `conditions.rs`, `metrics.rs`, `promql.rs`, `k8s_names.rs`, `policy.rs`; shared value readers in `values.rs`,
 //! units in `units.rs`.
 
@@ -14,11 +15,13 @@ mod conditions;
 pub mod k8s_names;
 mod metrics;
 pub mod model;
+mod pipeline;
 mod platform;
 mod policy;
 mod promql;
 mod release;
 mod service;
+mod steps;
 pub mod units;
 mod values;
 
@@ -36,6 +39,8 @@ pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
         diagnostics,
         platforms: Vec::new(),
         metrics: Vec::new(),
+        steps: Vec::new(),
+        environments: Vec::new(),
         platforms_missing_prometheus_reported: BTreeSet::new(),
     };
     for declared in &program.platforms {
@@ -45,6 +50,14 @@ pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
     for declared in &program.metrics {
         let checked = checker.metric_signature(&declared.decl);
         checker.metrics.push(checked);
+    }
+    for declared in &program.steps {
+        let checked = checker.step_definition(&declared.decl);
+        checker.steps.push(checked);
+    }
+    for declared in &program.environments {
+        let checked = checker.environment(&declared.decl);
+        checker.environments.push(checked);
     }
     let mut services: Vec<model::Service> = (0..program.services.len())
         .filter_map(|idx| checker.service(crate::names::ServiceId(idx)))
@@ -59,6 +72,8 @@ pub struct Checker<'a> {
     diagnostics: &'a mut Diagnostics,
     platforms: Vec<Option<platform::Platform>>,
     metrics: Vec<Option<metrics::Signature>>,
+    steps: Vec<Option<steps::CheckedStep>>,
+    environments: Vec<Option<pipeline::CheckedEnvironment>>,
     /// Platforms whose missing Prometheus address was reported already: once is enough.
     platforms_missing_prometheus_reported: BTreeSet<PlatformId>,
 }

@@ -282,7 +282,7 @@ pub enum Guard {
 }
 
 /// A checked step definition.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct StepTemplate {
     /// Its name as written.
     pub name: String,
@@ -332,7 +332,7 @@ pub enum TextPiece {
 }
 
 /// What a step's container runs.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum StepProgram {
     /// `run = "..."`: a shell script.
     Script(Text),
@@ -346,7 +346,7 @@ pub enum StepProgram {
 }
 
 /// An environment variable of a step.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct StepEnvVar {
     /// Its name.
     pub name: String,
@@ -355,7 +355,7 @@ pub struct StepEnvVar {
 }
 
 /// Where a step's environment variable comes from.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum StepEnvValue {
     /// Text, possibly interpolating parameters.
     Text(Text),

@@ -6,7 +6,7 @@ use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
 use crate::syntax::ast;
 
-const PLATFORM_FIELDS: &[&str] = &["registry", "namespace", "prometheus"];
+const PLATFORM_FIELDS: &[&str] = &["registry", "namespace", "prometheus", "gitops", "webhook_url"];
 
 /// A checked platform.
 #[derive(Clone, Debug)]
@@ -17,6 +17,10 @@ pub struct Platform {
     pub registry: Option<String>,
     /// Prometheus base URL for analysis queries.
     pub prometheus: Option<String>,
+    /// The GitOps repository pipelines deploy to, an HTTPS clone URL.
+    pub gitops: Option<String>,
+    /// The public base URL git hosts send webhooks to.
+    pub webhook_url: Option<String>,
     /// The `platform` keyword, to point at.
     pub keyword: Span,
 }
@@ -58,9 +62,19 @@ impl Checker<'_> {
                 None
             }
         };
-        let prometheus = fields
-            .get("prometheus")
-            .and_then(|field| self.address(&field.value, "`prometheus`"));
+        let prometheus = fields.get("prometheus").and_then(|field| {
+            self.address(
+                &field.value,
+                "`prometheus`",
+                "http://prometheus.monitoring.svc.cluster.local:9090",
+            )
+        });
+        let gitops = fields
+            .get("gitops")
+            .and_then(|field| self.address(&field.value, "`gitops`", "https://git.example.com/shop/deploy.git"));
+        let webhook_url = fields
+            .get("webhook_url")
+            .and_then(|field| self.address(&field.value, "`webhook_url`", "https://hooks.example.com"));
         if self.error_count() > errors_before {
             return None;
         }
@@ -68,12 +82,14 @@ impl Checker<'_> {
             namespace: namespace?,
             registry,
             prometheus,
+            gitops,
+            webhook_url,
             keyword: decl.keyword,
         })
     }
 
     /// An absolute `http` or `https` URL, without a trailing slash.
-    fn address(&mut self, expr: &ast::Expr, what: &str) -> Option<String> {
+    fn address(&mut self, expr: &ast::Expr, what: &str, example: &str) -> Option<String> {
         let url = self.plain_string(expr, what)?;
         if let ast::ExprKind::Str(literal) = &expr.kind
             && !self.reject_argo_templates(literal, what)
@@ -86,12 +102,14 @@ impl Checker<'_> {
             !host.is_empty() && !host.contains(char::is_whitespace)
         });
         if !host_ok || url.contains(char::is_whitespace) {
-            self.report(
-                Diagnostic::new(Code::E0509, expr.span, format!("{what} is not an absolute URL"))
-                    .label("expected `http://host:port` or `https://host`")
-                    .help("write e.g. `\"http://prometheus.monitoring.svc.cluster.local:9090\"`")
-                    .note("without an absolute address Argo falls back to its controller's default Prometheus"),
-            );
+            let mut diagnostic = Diagnostic::new(Code::E0509, expr.span, format!("{what} is not an absolute URL"))
+                .label("expected `http://host:port` or `https://host`")
+                .help(format!("write e.g. `\"{example}\"`"));
+            if what == "`prometheus`" {
+                diagnostic = diagnostic
+                    .note("without an absolute address Argo falls back to its controller's default Prometheus");
+            }
+            self.report(diagnostic);
             return None;
         }
         Some(url.trim_end_matches('/').to_string())

@@ -62,10 +62,12 @@ impl Checker<'_> {
             None => u32::MAX,
         };
         let release = self.release(decl, declared.module, max_replicas);
+        let pipeline = self.pipeline(decl, declared.module, platform.as_ref(), image.as_deref(), replicas);
 
         if self.error_count() > errors_before {
             return None;
         }
+        let (ci, environments) = pipeline?;
         let service = model::Service {
             name: decl.name.name.clone(),
             span: decl.span,
@@ -79,8 +81,8 @@ impl Checker<'_> {
             liveness: liveness.flatten(),
             env: env?,
             release: release?,
-            pipeline: None,
-            environments: Vec::new(),
+            pipeline: ci,
+            environments,
         };
         policy::warn(self, decl, &fields, &service);
         Some(service)
@@ -289,7 +291,7 @@ impl Checker<'_> {
         }
     }
 
-    fn resources(&mut self, expr: &Expr) -> Option<Resources> {
+    pub(super) fn resources(&mut self, expr: &Expr) -> Option<Resources> {
         let ExprKind::Object(entries) = &expr.kind else {
             self.mismatch(
                 expr,
@@ -436,7 +438,7 @@ impl Checker<'_> {
     }
 
     /// `secret("name", key: "key")`.
-    fn secret(&mut self, call: &ast::Call) -> Option<EnvValue> {
+    pub(super) fn secret(&mut self, call: &ast::Call) -> Option<EnvValue> {
         let params = [ParamSpec::required("name"), ParamSpec::required("key")];
         let args = self.bind_args(call, &params, "secret")?;
         let (Some(name_expr), Some(key_expr)) = (args.first().copied().flatten(), args.get(1).copied().flatten())

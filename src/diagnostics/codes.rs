@@ -1,8 +1,8 @@
 //! The registry of diagnostic codes: one entry per problem shipc can report.
 //!
-//! Families: E00xx internal, E01xx syntax, E02xx names and imports, E03xx types and units, E05xx release
-//! and analysis, E06xx Kubernetes limits, W07xx policy warnings. A code is never reused for another
-//! problem; `docs/diagnostics.md` lists them all.
+//! Families: E00xx internal, E01xx syntax, E02xx names and imports, E03xx types and units, E04xx
+//! pipelines, E05xx release and analysis, E06xx Kubernetes limits, W07xx policy warnings. A code is never
+//! reused for another problem; `docs/diagnostics.md` lists them all.
 
 use super::Severity;
 
@@ -80,6 +80,15 @@ codes! {
     E0307 "autoscale-without-range" "`autoscale` is set but `replicas` is a single number";
     E0308 "range-without-autoscale" "`replicas` is a range but no `autoscale` target is set";
     E0309 "autoscale-without-request" "CPU autoscaling is set but the service requests no CPU";
+
+    E0401 "dependency-cycle" "pipeline tasks wait for each other in a cycle";
+    E0402 "unknown-task" "`after` or a reference names a task the pipeline does not have";
+    E0403 "undeclared-output" "a task reads an output that the task it names does not declare";
+    E0404 "script-injection" "a value from the git event is pasted into the text of a shell script";
+    E0405 "pipeline-too-large" "a pipeline needs more templates than one WorkflowTemplate may hold";
+    E0406 "unknown-trigger" "an `on` clause names an event a pipeline cannot be started by";
+    E0407 "check-without-deploy" "a pipeline checks an environment it never deploys to";
+    E0408 "run-and-command" "a step sets both a `run` script and a `command` or `args`";
 
     E0501 "unknown-release-strategy" "a `release` names a strategy the compiler does not know";
     E0502 "threshold-unit-mismatch" "a rollback threshold is in a unit the metric cannot be compared with";
