@@ -8,7 +8,7 @@
 
 use super::Checker;
 use super::metrics::ArgValue;
-use super::model::{MetricRule, Predicate, Version};
+use super::model::{MetricRule, NAMESPACE_PLACEHOLDER, Predicate, Version};
 use super::platform::Platform;
 use super::units::{self, Duration, MetricUnit, ThresholdError};
 use super::values::FirstSeen;
@@ -567,10 +567,11 @@ fn relative_query(measured: &str, factor: Decimal, baseline: &str) -> String {
     }
 }
 
-/// Whether the query holds a `{{` other than the version arguments shipc itself puts in
-/// (`{{args.new-hash}}`), or a `{` just before one, which would make Argo read `{{{args..`.
+/// Whether the query holds a `{{` other than the arguments shipc itself puts in
+/// (`{{args.new-hash}}`, `{{args.namespace}}`), or a `{` just before one, which would make Argo read
+/// `{{{args..`.
 fn stray_template(query: &str) -> bool {
-    let mut rest = query.to_string();
+    let mut rest = query.replace(NAMESPACE_PLACEHOLDER, "\u{1}");
     for version in Version::ALL {
         rest = rest.replace(version.placeholder(), "\u{1}");
     }

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::Checker;
 use super::args::ParamSpec;
-use super::model::Version;
+use super::model::{NAMESPACE_PLACEHOLDER, Version};
 use super::units::{Duration, MetricUnit};
 use super::values::{FirstSeen, unknown_choice};
 use crate::decimal::Decimal;
@@ -406,10 +406,13 @@ impl Checker<'_> {
             return None;
         };
         let declared = program.service(id)?;
-        let namespace = self
-            .checked_platform(program.scope(declared.module).platform)?
-            .namespace
-            .clone();
+        let namespace = if self.deployed_per_environment == Some(id) {
+            NAMESPACE_PLACEHOLDER.to_string()
+        } else {
+            self.checked_platform(program.scope(declared.module).platform)?
+                .namespace
+                .clone()
+        };
         Some(ArgValue::Service { name, namespace })
     }
 

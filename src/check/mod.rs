@@ -42,6 +42,7 @@ pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
         steps: Vec::new(),
         environments: Vec::new(),
         platforms_missing_prometheus_reported: BTreeSet::new(),
+        deployed_per_environment: None,
     };
     for declared in &program.platforms {
         let checked = checker.platform(&declared.decl);
@@ -76,6 +77,9 @@ pub struct Checker<'a> {
     environments: Vec<Option<pipeline::CheckedEnvironment>>,
     /// Platforms whose missing Prometheus address was reported already: once is enough.
     platforms_missing_prometheus_reported: BTreeSet<PlatformId>,
+    /// The service being checked when its pipeline deploys it to environments: its own namespace is
+    /// then only known where it runs, and queries read it from the Rollout.
+    deployed_per_environment: Option<crate::names::ServiceId>,
 }
 
 impl Checker<'_> {

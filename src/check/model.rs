@@ -680,6 +680,13 @@ pub enum Predicate {
     Any(Vec<Predicate>),
 }
 
+/// The AnalysisTemplate argument that carries the namespace the Rollout runs in, for a service deployed
+/// to several environments: the Rollout passes it from its own `metadata.namespace`.
+pub const NAMESPACE_ARG: &str = "namespace";
+
+/// What `${svc.namespace}` of such a service becomes in a query.
+pub const NAMESPACE_PLACEHOLDER: &str = "{{args.namespace}}";
+
 /// The two versions a release runs side by side.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Version {

@@ -61,7 +61,13 @@ impl Checker<'_> {
             Some(Replicas::Autoscaled { max, .. } | Replicas::Fixed(max)) => max,
             None => u32::MAX,
         };
+        let deploys = decl.pipelines.iter().flat_map(|pipeline| &pipeline.tasks);
+        self.deployed_per_environment = deploys
+            .into_iter()
+            .any(|task| matches!(task.kind, ast::TaskKind::Deploy { .. }))
+            .then_some(id);
         let release = self.release(decl, declared.module, max_replicas);
+        self.deployed_per_environment = None;
         let pipeline = self.pipeline(decl, declared.module, platform.as_ref(), image.as_deref(), replicas);
 
         if self.error_count() > errors_before {
