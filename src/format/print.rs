@@ -170,7 +170,7 @@ impl<'s> Printer<'s> {
     fn declaration(&mut self, node: &Node) {
         match node.rule {
             Rule::import_decl => self.words(&node.children),
-            Rule::platform_decl | Rule::service_decl => self.block(node),
+            Rule::platform_decl | Rule::service_decl | Rule::environment_decl | Rule::step_decl => self.block(node),
             Rule::metric_decl => self.metric(node),
             _ => self.broken = true,
         }
@@ -186,7 +186,8 @@ impl<'s> Printer<'s> {
         }
     }
 
-    /// `keyword name {`, one item per line, `}`; `keyword name {}` when there is nothing inside.
+    /// `keyword name {` (or a step's `step name(params) {`), one item per line, `}`; `keyword name {}`
+    /// when there is nothing inside.
     fn block(&mut self, node: &Node) {
         let indent = self.current.indent;
         let children = &node.children;
@@ -197,7 +198,12 @@ impl<'s> Printer<'s> {
             self.broken = true;
             return;
         };
-        self.words(children.get(..=open).unwrap_or_default());
+        let header = children.get(..=open).unwrap_or_default();
+        if node.rule == Rule::step_decl {
+            self.step_header(header);
+        } else {
+            self.words(header);
+        }
         let items = children.get(open + 1..children.len() - 1).unwrap_or_default();
         if items.is_empty() && !self.comments_before(close) {
             self.token(close);
@@ -212,8 +218,12 @@ impl<'s> Printer<'s> {
                 | Rule::after_promotion
                 | Rule::named_analysis
                 | Rule::background
-                | Rule::steps_block => self.block(item),
+                | Rule::steps_block
+                | Rule::pipeline_decl => self.block(item),
                 Rule::check_decl => self.check(item),
+                Rule::trigger | Rule::step_use | Rule::deploy_task | Rule::approve_task | Rule::pipeline_check => {
+                    self.task(item)
+                }
                 Rule::rollback_decl | Rule::observe_decl => self.rollback(item),
                 Rule::weight_step | Rule::pause_step | Rule::analyze_step => self.step(item),
                 _ => self.broken = true,
@@ -262,6 +272,44 @@ impl<'s> Printer<'s> {
         self.token(eq);
         self.space();
         self.bracketed(call, expand);
+    }
+
+    /// A pipeline's `on push(branch: "main")` or task, such as
+    /// `step build = kaniko(context: ".") after test, lint when event.branch == "main"`: words separated
+    /// by single spaces, on one line but for the entries of objects when the line is too wide.
+    fn task(&mut self, node: &Node) {
+        let expand = self.too_wide(self.current.indent, |printer| printer.task(node));
+        for (idx, child) in node.children.iter().enumerate() {
+            if idx > 0 {
+                self.space();
+            }
+            match child.rule {
+                Rule::call => self.bracketed(child, expand),
+                Rule::path => self.path(child),
+                Rule::after_clause => {
+                    let names = &child.children;
+                    for (idx, name) in names.iter().enumerate() {
+                        match name.rule {
+                            Rule::kw_after => {
+                                self.token(name);
+                                self.space();
+                            }
+                            Rule::comma => self.comma(names, idx),
+                            _ => self.token(name),
+                        }
+                    }
+                }
+                Rule::when_clause => match child.children.as_slice() {
+                    [keyword, guard] => {
+                        self.token(keyword);
+                        self.space();
+                        self.condition(guard, expand);
+                    }
+                    _ => self.broken = true,
+                },
+                _ => self.token(child),
+            }
+        }
     }
 
     /// `weight 20%`, `pause 5m`, `pause`, `analyze slo`.
@@ -326,7 +374,7 @@ impl<'s> Printer<'s> {
         }
     }
 
-    /// A condition or a conjunction, on one line.
+    /// A condition or a conjunction, or a task's guard, on one line.
     fn condition(&mut self, node: &Node, expand: bool) {
         for child in &node.children {
             match child.rule {
@@ -335,7 +383,17 @@ impl<'s> Printer<'s> {
                     self.token(child);
                     self.space();
                 }
-                Rule::condition | Rule::conjunction => self.condition(child, expand),
+                Rule::condition | Rule::conjunction | Rule::guard | Rule::guard_conj => self.condition(child, expand),
+                Rule::guard_test => match child.children.as_slice() {
+                    [subject, operator, value] => {
+                        self.path(subject);
+                        self.space();
+                        self.token(operator);
+                        self.space();
+                        self.value(value, expand);
+                    }
+                    _ => self.broken = true,
+                },
                 Rule::comparison => match child.children.as_slice() {
                     [call, operator, threshold] => {
                         self.bracketed(call, expand);
@@ -401,6 +459,22 @@ impl<'s> Printer<'s> {
                 }
                 Rule::param => self.param(child, expand),
                 Rule::comma => self.comma(children, idx),
+                _ => self.token(child),
+            }
+        }
+    }
+
+    /// `step name(params) {`, on one line like a metric's header.
+    fn step_header(&mut self, nodes: &[Node]) {
+        let expand = self.too_wide(self.current.indent, |printer| printer.step_header(nodes));
+        for (idx, child) in nodes.iter().enumerate() {
+            match child.rule {
+                Rule::step_name | Rule::lbrace => {
+                    self.space();
+                    self.token(child);
+                }
+                Rule::param => self.param(child, expand),
+                Rule::comma => self.comma(nodes, idx),
                 _ => self.token(child),
             }
         }

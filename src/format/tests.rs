@@ -228,19 +228,20 @@ fn trivia_anywhere_is_placed_for_good() {
         state ^= state << 17;
         (state % n as u64) as usize
     };
-    for path in [
+    let files = [
         "examples/shop/metrics.ship",
         "examples/shop/services/checkout.ship",
         "tests/build/auto_promotion_fixed_replicas/main.ship",
-    ] {
-        let text = std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap();
-        let file = ShipParser::parse(Rule::file, &text).unwrap().next().unwrap();
+    ]
+    .map(|path| std::fs::read_to_string(format!("{}/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap());
+    for text in files.iter().map(String::as_str).chain([PIPELINE]) {
+        let file = ShipParser::parse(Rule::file, text).unwrap().next().unwrap();
         let mut tokens = Vec::new();
         for pair in file.into_inner().filter(|pair| pair.as_rule() != Rule::EOI) {
             Node::build(pair, &mut tokens);
         }
         for _ in 0..40 {
-            let mut mutated = text.clone();
+            let mut mutated = text.to_string();
             let mut ends: Vec<usize> = (0..8).map(|_| tokens[next(tokens.len())].1).collect();
             ends.sort_unstable();
             for end in ends.into_iter().rev() {
@@ -249,4 +250,118 @@ fn trivia_anywhere_is_placed_for_good() {
             fmt(&mutated);
         }
     }
+}
+
+/// Every construct of CI pipelines, written untidily: step definitions, environments, a pipeline with
+/// fields, triggers and each kind of task, and comments between and inside them.
+const PIPELINE: &str = r#"// CI steps
+step cargo_test( toolchain:string="1.95" ,features : string = "" , ) {
+  image="rust:${toolchain}"   // pinned
+  run = """
+    cargo test --features "${features}"
+      cargo clippy
+    """
+  timeout=10m
+}
+step empty() {
+}
+// where it goes
+environment staging { namespace = "shop-staging" replicas=1 }
+environment production {}
+service web {
+  port = 8080
+  pipeline {
+    source="git@example.com:shop/web.git"
+    timeout = 1h
+    // triggers
+    on push( branch:"main" )
+    on tag("v*") on pull_request
+
+
+    step test=cargo_test( ) // fast
+    step lint = cargo_test(toolchain: "nightly",) after test
+    // a long one
+    step build = kaniko(context: ".", dockerfile: "Dockerfile", build_args: { VERSION: "${event.tag}", CHANNEL: "stable" }) after test,lint when event.branch=="main" or (event.tag!= ""and ok == true)
+    deploy build.digest to staging after build
+    check smoke on staging = http_get("/healthz", expect: 200) after deploy_staging
+    approve go_live after smoke when ( event.branch == "main" )
+    deploy build.digest   to production after go_live // last
+  }
+  release blue_green { promote = auto(after: 10m) }
+}
+"#;
+
+#[test]
+fn steps_environments_and_pipelines_are_laid_out_like_blocks() {
+    assert_eq!(
+        fmt(PIPELINE),
+        r#"// CI steps
+step cargo_test(toolchain: string = "1.95", features: string = "") {
+  image = "rust:${toolchain}" // pinned
+  run = """
+    cargo test --features "${features}"
+      cargo clippy
+    """
+  timeout = 10m
+}
+
+step empty() {}
+
+// where it goes
+environment staging {
+  namespace = "shop-staging"
+  replicas  = 1
+}
+
+environment production {}
+
+service web {
+  port = 8080
+  pipeline {
+    source  = "git@example.com:shop/web.git"
+    timeout = 1h
+    // triggers
+    on push(branch: "main")
+    on tag("v*")
+    on pull_request
+
+    step test = cargo_test() // fast
+    step lint = cargo_test(toolchain: "nightly") after test
+    // a long one
+    step build = kaniko(context: ".", dockerfile: "Dockerfile", build_args: {
+      VERSION: "${event.tag}",
+      CHANNEL: "stable",
+    }) after test, lint when event.branch == "main" or (event.tag != "" and ok == true)
+    deploy build.digest to staging after build
+    check smoke on staging = http_get("/healthz", expect: 200) after deploy_staging
+    approve go_live after smoke when (event.branch == "main")
+    deploy build.digest to production after go_live // last
+  }
+  release blue_green {
+    promote = auto(after: 10m)
+  }
+}
+"#
+    );
+}
+
+#[test]
+fn a_task_stays_on_one_line_unless_an_object_in_it_must_break() {
+    let pipeline = |task: &str| format!("service s {{\n  pipeline {{\n    {task}\n  }}\n}}\n");
+    // Exactly 100 columns: stays as written.
+    let fits = format!(
+        "step b = k(args: {{ a: \"{}\" }}) after t when e.x == 1",
+        "x".repeat(47)
+    );
+    assert_eq!(fmt(&pipeline(&fits)), pipeline(&fits));
+    let wide = fits.replace("after t", "after tt");
+    assert_eq!(
+        fmt(&pipeline(&wide)),
+        pipeline(&format!(
+            "step b = k(args: {{\n      a: \"{}\",\n    }}) after tt when e.x == 1",
+            "x".repeat(47)
+        ))
+    );
+    let empty = "service s { pipeline { } }";
+    assert_eq!(fmt(empty), "service s {\n  pipeline {}\n}\n");
 }
