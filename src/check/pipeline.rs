@@ -201,15 +201,16 @@ impl Checker<'_> {
                 None
             }
         };
-        let timeout = fields
-            .get("timeout")
-            .map_or(Some(Duration::from_millis(DEFAULT_TIMEOUT_SECONDS * 1000)), |field| {
-                self.whole_seconds(&field.value, "`timeout`")
-            });
-        let volume = fields.get("volume").map_or(Some(DEFAULT_VOLUME.to_string()), |field| {
-            self.memory(&field.value, "`volume`")
-                .map(|memory| memory.to_quantity().to_string())
-        });
+        let timeout =
+            fields
+                .get("timeout")
+                .map_or(Some(Duration::from_millis(DEFAULT_TIMEOUT_SECONDS * 1000)), |field| {
+                    // `argo stop` and `argo terminate` work by setting the deadline to 0.
+                    self.positive_seconds(&field.value, "Argo would stop every run as soon as it starts")
+                });
+        let volume = fields
+            .get("volume")
+            .map_or(Some(DEFAULT_VOLUME.to_string()), |field| self.volume(&field.value));
         let triggers = self.triggers(block, decl, platform);
         let image_name = image.map(image_without_version).unwrap_or_default();
         let graph = self.tasks(block, decl, module, platform, &image_name, replicas);
@@ -245,6 +246,22 @@ impl Checker<'_> {
             }),
             environments,
         ))
+    }
+
+    /// The working volume's size, more than zero.
+    fn volume(&mut self, expr: &Expr) -> Option<String> {
+        let memory = self.memory(expr, "`volume`")?;
+        if memory.bytes() == 0 {
+            self.report(
+                Diagnostic::new(Code::E0305, expr.span, "`volume` is zero")
+                    .label("the steps share this volume: the sources are cloned into it")
+                    .help(format!(
+                        "write e.g. `volume = 5Gi`, or leave `volume` out for {DEFAULT_VOLUME}"
+                    )),
+            );
+            return None;
+        }
+        Some(memory.to_quantity().to_string())
     }
 
     /// `github("owner/repository")` or `gitlab("group/project", url: "https://gitlab.example.com")`.
