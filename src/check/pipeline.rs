@@ -843,20 +843,27 @@ impl Checker<'_> {
                     None
                 }
             },
-            ("platform", Some(field), 2) if scope.platform.is_some() => {
-                match scope.platform.and_then(|platform| platform.field(&field.name)) {
-                    Some(value) => Some(ValuePiece::Text(value.to_string())),
-                    None => {
-                        self.report(unknown_choice(
-                            Code::E0211,
-                            field.span,
-                            &field.name,
-                            "platform value",
-                            Platform::FIELDS,
-                        ));
-                        None
-                    }
+            ("platform", Some(field), 2) if let Some(platform) = scope.platform => {
+                if let Some(value) = platform.field(&field.name) {
+                    return Some(ValuePiece::Text(value.to_string()));
                 }
+                if Platform::FIELDS.contains(&field.name.as_str()) {
+                    self.report(
+                        Diagnostic::new(Code::E0210, span, format!("the platform sets no `{}`", field.name))
+                            .label("used here")
+                            .secondary(platform.keyword, "this platform")
+                            .help(format!("add `{} = \"...\"` to the platform", field.name)),
+                    );
+                } else {
+                    self.report(unknown_choice(
+                        Code::E0211,
+                        field.span,
+                        &field.name,
+                        "platform value",
+                        Platform::FIELDS,
+                    ));
+                }
+                None
             }
             (name, _, _) => {
                 let Some(target) = scope.tasks.by_name.get(name).copied() else {
