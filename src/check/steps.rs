@@ -12,6 +12,7 @@ use super::k8s_names;
 use super::model::{
     EnvValue, StepEnvValue, StepEnvVar, StepParam, StepProgram, StepRetry, StepTemplate, Text, TextPiece,
 };
+use super::units::Duration;
 use super::values::{FieldSet, FirstSeen, unknown_choice};
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::source::Span;
@@ -133,7 +134,7 @@ impl Checker<'_> {
         let retry = fields.get("retry").map(|field| self.step_retry(&field.value));
         let timeout = fields
             .get("timeout")
-            .map(|field| self.whole_seconds(&field.value, "`timeout`"));
+            .map(|field| self.positive_seconds(&field.value, "the step would be stopped as soon as it starts"));
         let run_as_root = self.flag(fields.get("run_as_root"));
         let writable_root = self.flag(fields.get("writable_root"));
 
@@ -266,7 +267,11 @@ impl Checker<'_> {
             .first()
             .and_then(|first| plain_word(first))
             .filter(|program| SHELLS.contains(&program.rsplit('/').next().unwrap_or(program)))
-            .and_then(|_| words.iter().position(|word| plain_word(word).as_deref() == Some("-c")))
+            .and_then(|_| {
+                words
+                    .iter()
+                    .position(|word| plain_word(word).is_some_and(|w| is_script_flag(&w)))
+            })
             .map(|at| at + 1);
         let mut texts = Vec::new();
         for (idx, expr) in words.iter().enumerate() {
@@ -423,13 +428,16 @@ impl Checker<'_> {
             };
             // The root filesystem is read-only unless the step says otherwise: only the shared
             // working volume and `/tmp` can hold the file.
-            if !(path.starts_with("/work/") || path.starts_with("/tmp/")) || path.contains("/../") {
+            if !is_output_path(&path) {
                 ok = false;
                 self.report(
                     Diagnostic::new(
                         Code::E0305,
                         entry.value.span,
-                        format!("output `{}` is read from `{path}`", entry.key.name),
+                        format!(
+                            "output `{}` is read from `{path}`, outside `/work/` and `/tmp/`",
+                            entry.key.name
+                        ),
                     )
                     .label("not a file under `/work/` or `/tmp/`")
                     .help("write outputs to a file under `/work/` (shared by the pipeline's steps) or `/tmp/`"),
@@ -500,6 +508,20 @@ impl Checker<'_> {
         }
     }
 
+    /// A `timeout` in whole seconds, more than zero: Argo reads a deadline of 0 as "stop now".
+    pub(super) fn positive_seconds(&mut self, expr: &Expr, zero_means: &str) -> Option<Duration> {
+        let timeout = self.whole_seconds(expr, "`timeout`")?;
+        if timeout.millis() == 0 {
+            self.report(
+                Diagnostic::new(Code::E0305, expr.span, "`timeout` is zero")
+                    .label(zero_means.to_string())
+                    .help("write how long it may run, e.g. `timeout = 30m`, or leave `timeout` out"),
+            );
+            return None;
+        }
+        Some(timeout)
+    }
+
     /// A `true`/`false` field, `false` when not set.
     fn flag(&mut self, field: Option<&ast::Field>) -> Option<bool> {
         let Some(field) = field else { return Some(false) };
@@ -513,10 +535,58 @@ impl Checker<'_> {
     }
 }
 
+/// A file under `/work/` or `/tmp/`, which no `..` leads out of.
+fn is_output_path(path: &str) -> bool {
+    let rest = path.strip_prefix("/work/").or_else(|| path.strip_prefix("/tmp/"));
+    rest.is_some_and(|rest| !rest.is_empty() && !rest.split('/').any(|segment| segment == ".."))
+}
+
+/// `-c`, alone or among other one-letter options (`-ec`, `-lc`, `-euxc`): the next word is the script.
+fn is_script_flag(word: &str) -> bool {
+    word.strip_prefix('-')
+        .is_some_and(|letters| letters.contains('c') && letters.chars().all(|c| c.is_ascii_alphabetic()))
+}
+
 /// The text of a string literal without interpolations.
 fn plain_word(expr: &Expr) -> Option<String> {
     match &expr.kind {
         ExprKind::Str(literal) => literal.as_plain(),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_script_of_a_shell_follows_c_alone_or_among_other_options() {
+        for (word, is_flag) in [
+            ("-c", true),
+            ("-ec", true),
+            ("-lc", true),
+            ("-euxc", true),
+            ("-e", false),
+            ("--context=dir:///work/src", false),
+            ("-c1", false),
+            ("c", false),
+        ] {
+            assert_eq!(is_script_flag(word), is_flag, "{word}");
+        }
+    }
+
+    #[test]
+    fn outputs_are_files_under_work_or_tmp_that_no_dotdot_leaves() {
+        for (path, ok) in [
+            ("/work/digest", true),
+            ("/tmp/out/version", true),
+            ("/work/src/../digest", false),
+            ("/work/..", false),
+            ("/work/", false),
+            ("/version", false),
+            ("/workspace/digest", false),
+        ] {
+            assert_eq!(is_output_path(path), ok, "{path}");
+        }
     }
 }

@@ -22,6 +22,10 @@ const NO_WRONG_EXAMPLE: &[(Code, &str)] = &[
         "invalid UTF-8 cannot be written in a Markdown file, which is UTF-8 text itself",
     ),
     (Code::E0108, "a file over 16 MiB does not fit in an explanation"),
+    (
+        Code::E0405,
+        "a pipeline of more than 200 templates takes some 400 lines; tests/ui/pipeline/too_many_templates.ship is one",
+    ),
 ];
 
 /// The path of the first file of an example, before any `// file:` line.
