@@ -110,27 +110,38 @@ pub fn check_job(
 
 fn env_var(var: &crate::check::model::EnvVar) -> EnvVar {
     match &var.value {
-        EnvValue::Literal(value) => EnvVar {
-            name: var.name.clone(),
-            value: Some(value.clone()),
-            value_from: None,
-        },
-        EnvValue::Secret { name, key } => EnvVar {
-            name: var.name.clone(),
-            value: None,
-            value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: name.clone(),
-                    key: key.clone(),
-                    optional: None,
-                }),
-                ..EnvVarSource::default()
-            }),
-        },
+        EnvValue::Literal(value) => literal_env_var(&var.name, value),
+        EnvValue::Secret { name, key } => secret_env_var(&var.name, name, key),
     }
 }
 
-fn resources(resources: &Resources) -> Option<ResourceRequirements> {
+/// An environment variable with its value written out.
+pub fn literal_env_var(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: Some(value.to_string()),
+        value_from: None,
+    }
+}
+
+/// An environment variable read from a key of a Secret, so the value never appears in a manifest.
+pub fn secret_env_var(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.to_string(),
+                key: key.to_string(),
+                optional: None,
+            }),
+            ..EnvVarSource::default()
+        }),
+    }
+}
+
+/// Requests and limits for the CPU and memory that are set; `None` when neither is.
+pub fn resources(resources: &Resources) -> Option<ResourceRequirements> {
     let mut requests = BTreeMap::new();
     let mut limits = BTreeMap::new();
     if let Some(cpu) = &resources.cpu {

@@ -85,21 +85,32 @@ impl Kustomization {
     }
 }
 
-/// Stamps objects with the service's labels and their source location.
+/// Stamps a service's objects with its labels and their source location.
 struct Stamper<'a> {
-    service: &'a ServiceObjects,
+    /// The service's name.
+    service: &'a str,
+    namespace: &'a str,
     sources: &'a SourceMap,
     selector: BTreeMap<String, String>,
 }
 
-impl Stamper<'_> {
+impl<'a> Stamper<'a> {
+    fn new(service: &'a str, namespace: &'a str, sources: &'a SourceMap) -> Stamper<'a> {
+        Stamper {
+            service,
+            namespace,
+            sources,
+            selector: BTreeMap::from([(NAME_LABEL.to_string(), service.to_string())]),
+        }
+    }
+
     fn metadata(&self, name: &str, origin: Span) -> ObjectMeta {
         let mut labels = self.selector.clone();
         labels.insert(MANAGED_BY_LABEL.to_string(), "shipc".to_string());
         let (path, at) = self.sources.locate(origin);
         ObjectMeta {
             name: Some(name.to_string()),
-            namespace: Some(self.service.namespace.clone()),
+            namespace: Some(self.namespace.to_string()),
             labels: Some(labels),
             annotations: Some(BTreeMap::from([(
                 SOURCE_ANNOTATION.to_string(),
@@ -111,11 +122,7 @@ impl Stamper<'_> {
 }
 
 fn service_files(service: &ServiceObjects, sources: &SourceMap) -> Result<Vec<OutputFile>, String> {
-    let stamper = Stamper {
-        service,
-        sources,
-        selector: BTreeMap::from([(NAME_LABEL.to_string(), service.name.clone())]),
-    };
+    let stamper = Stamper::new(&service.name, &service.namespace, sources);
     let mut files: Vec<(&str, Vec<String>)> = vec![
         (
             "rollout.yaml",
@@ -172,15 +179,14 @@ fn service_files(service: &ServiceObjects, sources: &SourceMap) -> Result<Vec<Ou
 }
 
 fn rollout(stamper: &Stamper<'_>, rollout: &ir::Rollout) -> argo::Rollout {
-    let service = stamper.service;
     argo::Rollout {
         api_version: argo::API_VERSION,
         kind: "Rollout",
-        metadata: stamper.metadata(&service.name, rollout.origin),
+        metadata: stamper.metadata(stamper.service, rollout.origin),
         spec: argo::RolloutSpec {
             replicas: rollout.replicas.and_then(|n| i32::try_from(n).ok()),
             selector: core::label_selector(&stamper.selector),
-            template: core::pod_template(&service.name, &stamper.selector, &rollout.container),
+            template: core::pod_template(stamper.service, &stamper.selector, &rollout.container),
             strategy: match &rollout.strategy {
                 ir::Strategy::BlueGreen(strategy) => argo::RolloutStrategy {
                     blue_green: Some(blue_green(strategy)),
