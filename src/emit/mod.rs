@@ -4,10 +4,11 @@
 //! for Argo's) serialized through [`yaml`]; no text template produces YAML. Each object is labelled
 //! `app.kubernetes.io/managed-by: shipc` and annotated with the file and line it came from.
 //!
-//! Layout, for a service `checkout` with a pipeline, and a service `cart` with a pipeline only:
+//! Layout, for a service `checkout` with a pipeline, and a service `cart` whose pipeline deploys it to
+//! an environment `staging` instead of its platform's namespace:
 //!
 //! ```text
-//! kustomization.yaml            lists every service directory
+//! kustomization.yaml            lists every service directory, not `environments/`
 //! checkout/kustomization.yaml   lists the files below, sets the namespace
 //! checkout/rollout.yaml         Rollout
 //! checkout/services.yaml        Services checkout-active, checkout-preview (a canary: -stable, -canary)
@@ -18,7 +19,12 @@
 //! checkout/ci.yaml              ServiceAccount, Role, RoleBinding, WorkflowTemplate (with a pipeline)
 //! checkout/trigger.yaml         EventSource, ServiceAccount, Role, RoleBinding, Sensor (with git triggers)
 //! cart/kustomization.yaml       lists ci.yaml and trigger.yaml only: cart has no release here
+//! environments/staging/kustomization.yaml       lists the environment's service directories
+//! environments/staging/cart/kustomization.yaml  as for a service, with the environment's namespace
+//! environments/staging/cart/rollout.yaml        and cart's other release files
 //! ```
+//!
+//! Each environment is applied on its own, so the root kustomization leaves `environments/` out.
 
 pub mod argo;
 mod core;
@@ -44,6 +50,9 @@ pub const NAME_LABEL: &str = "app.kubernetes.io/name";
 pub const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
 /// The annotation naming the source file and line of an object.
 pub const SOURCE_ANNOTATION: &str = "shipc.dev/source";
+
+/// The directory under which each environment gets its own tree.
+const ENVIRONMENTS_DIR: &str = "environments";
 
 /// One file to write, relative to the output directory.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,6 +86,7 @@ pub fn emit(bundle: &Bundle, sources: &SourceMap) -> Result<Vec<OutputFile>, Emi
     }
     let listed = directories.keys().map(|name| name.to_string()).collect();
     files.push(kustomization_file("kustomization.yaml".to_string(), None, listed)?);
+    files.extend(environment_files(&bundle.environments, sources)?);
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let repeated = files.windows(2).find_map(|pair| match pair {
         [first, second] if first.path == second.path => Some(&first.path),
@@ -84,6 +94,35 @@ pub fn emit(bundle: &Bundle, sources: &SourceMap) -> Result<Vec<OutputFile>, Emi
     });
     if let Some(path) = repeated {
         return Err((format!("`{path}` would be written twice"), None));
+    }
+    Ok(files)
+}
+
+/// `environments/<environment>/<service>/` for each deployment, and a kustomization per environment.
+fn environment_files(
+    deployments: &[ir::EnvironmentDeployment],
+    sources: &SourceMap,
+) -> Result<Vec<OutputFile>, EmitError> {
+    let mut environments: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    let mut files = Vec::new();
+    for deployment in deployments {
+        let service = &deployment.objects;
+        let at = |message| (message, Some(service.rollout.origin));
+        let directory = Directory {
+            namespace: service.namespace.clone(),
+            files: release_files(service, sources).map_err(at)?,
+        };
+        let path = format!("{ENVIRONMENTS_DIR}/{}/{}", deployment.environment, service.name);
+        files.extend(directory.output(&path).map_err(at)?);
+        environments
+            .entry(&deployment.environment)
+            .or_default()
+            .push(service.name.clone());
+    }
+    for (environment, mut listed) in environments {
+        listed.sort();
+        let path = format!("{ENVIRONMENTS_DIR}/{environment}/kustomization.yaml");
+        files.push(kustomization_file(path, None, listed)?);
     }
     Ok(files)
 }

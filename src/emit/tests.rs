@@ -1,4 +1,4 @@
-//! The layout of a bundle with CI pipelines and triggers, and the fields of the CI
+//! The layout of a bundle with CI pipelines, triggers and an environment, and the fields of the CI
 //! objects that the oracles cannot judge (they accept a pod that runs as root, for one). The release
 //! objects come from compiling a small source; the CI part is built by hand until lowering fills it.
 
@@ -7,9 +7,9 @@ use crate::MemoryLoader;
 use crate::check::model::Resources;
 use crate::diagnostics::Diagnostics;
 use crate::lower::ir::{
-    Backoff, DagTask, DataFilter, EventDependency, EventValue, GitProvider, InputParameter, OutputParameter,
-    OutputSource, Program, Retry, StepContainer, StepEnv, StepEnvValue, TemplateKind, Trigger, WorkflowParameter,
-    WorkflowTemplateItem,
+    Backoff, DagTask, DataFilter, EnvironmentDeployment, EventDependency, EventValue, GitProvider, InputParameter,
+    OutputParameter, OutputSource, Program, Retry, StepContainer, StepEnv, StepEnvValue, TemplateKind, Trigger,
+    WorkflowParameter, WorkflowTemplateItem,
 };
 use serde::Deserialize;
 
@@ -39,7 +39,8 @@ service cart {
 /// Stands in for the source of the pipelines: each origin points at the line of its marker.
 const PIPELINES: &str = "pipeline checkout\n  on push\n\npipeline cart\n  on push\n";
 
-/// Compiles [`RELEASES`] and adds the CI of `checkout` (GitHub) and `cart` (GitLab).
+/// Compiles [`RELEASES`] and adds the CI of `checkout` (GitHub) and `cart` (GitLab); `cart` is deployed
+/// to `staging` instead of the platform's namespace.
 fn sample_bundle() -> (Bundle, SourceMap) {
     let mut loader = MemoryLoader::new();
     loader.insert("shop.ship", RELEASES);
@@ -60,6 +61,17 @@ fn sample_bundle() -> (Bundle, SourceMap) {
         .find(|service| service.name == "checkout")
         .unwrap();
     let resources = checkout.rollout.container.resources.clone();
+    let cart_idx = bundle
+        .services
+        .iter()
+        .position(|service| service.name == "cart")
+        .unwrap();
+    let mut cart = bundle.services.remove(cart_idx);
+    cart.namespace = "shop-staging".to_string();
+    bundle.environments.push(EnvironmentDeployment {
+        environment: "staging".to_string(),
+        objects: cart,
+    });
     bundle.pipelines = vec![
         Pipeline {
             trigger: Some(github_trigger(line("on push", 0))),
@@ -454,7 +466,7 @@ fn resources(files: &[OutputFile], path: &str) -> Vec<String> {
 }
 
 #[test]
-fn ci_files_join_the_service_directory() {
+fn ci_joins_the_service_directory_and_environments_stay_out_of_the_root() {
     let files = emitted();
     let paths: Vec<&str> = files.iter().map(|file| file.path.as_str()).collect();
     assert_eq!(
@@ -462,9 +474,6 @@ fn ci_files_join_the_service_directory() {
         [
             "cart/ci.yaml",
             "cart/kustomization.yaml",
-            "cart/pdb.yaml",
-            "cart/rollout.yaml",
-            "cart/services.yaml",
             "cart/trigger.yaml",
             "checkout/ci.yaml",
             "checkout/kustomization.yaml",
@@ -472,6 +481,11 @@ fn ci_files_join_the_service_directory() {
             "checkout/rollout.yaml",
             "checkout/services.yaml",
             "checkout/trigger.yaml",
+            "environments/staging/cart/kustomization.yaml",
+            "environments/staging/cart/pdb.yaml",
+            "environments/staging/cart/rollout.yaml",
+            "environments/staging/cart/services.yaml",
+            "environments/staging/kustomization.yaml",
             "kustomization.yaml",
         ]
     );
@@ -479,6 +493,19 @@ fn ci_files_join_the_service_directory() {
     assert_eq!(
         resources(&files, "checkout/kustomization.yaml"),
         ["rollout.yaml", "services.yaml", "pdb.yaml", "ci.yaml", "trigger.yaml"]
+    );
+    assert_eq!(
+        resources(&files, "cart/kustomization.yaml"),
+        ["ci.yaml", "trigger.yaml"]
+    );
+    assert_eq!(resources(&files, "environments/staging/kustomization.yaml"), ["cart"]);
+    let environment = &documents(&files, "environments/staging/kustomization.yaml")[0];
+    assert!(environment.get("namespace").is_none());
+    let cart = &documents(&files, "environments/staging/cart/kustomization.yaml")[0];
+    assert_eq!(cart["namespace"], "shop-staging");
+    assert_eq!(
+        document(&documents(&files, "environments/staging/cart/rollout.yaml"), "Rollout")["metadata"]["namespace"],
+        "shop-staging"
     );
 }
 
