@@ -10,7 +10,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
-/// The API version of every Argo Rollouts kind.
+/// The API version of every Argo Rollouts kind, shared by Argo Workflows and Argo Events.
 pub const API_VERSION: &str = "argoproj.io/v1alpha1";
 
 /// `Rollout`.

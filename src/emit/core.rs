@@ -1,5 +1,6 @@
 //! Core Kubernetes objects, built with k8s-openapi's types: Services, the pod template, the
-//! HorizontalPodAutoscaler, the PodDisruptionBudget, the Job of a job check and a canary's Ingress.
+//! HorizontalPodAutoscaler, the PodDisruptionBudget, the Job of a job check, a canary's Ingress, and
+//! the ServiceAccounts and RBAC that CI workflows and their Sensors run with.
 
 use std::collections::BTreeMap;
 
@@ -10,13 +11,14 @@ use k8s_openapi::api::autoscaling::v2::{
 use k8s_openapi::api::batch::v1::JobSpec;
 use k8s_openapi::api::core::v1::{
     Container, ContainerPort, EnvVar, EnvVarSource, HTTPGetAction, PodSpec, PodTemplateSpec, Probe,
-    ResourceRequirements, SecretKeySelector, SecurityContext, Service, ServicePort, ServiceSpec,
+    ResourceRequirements, SecretKeySelector, SecurityContext, Service, ServiceAccount, ServicePort, ServiceSpec,
 };
 use k8s_openapi::api::networking::v1::{
     HTTPIngressPath, HTTPIngressRuleValue, Ingress, IngressBackend, IngressRule, IngressServiceBackend, IngressSpec,
     ServiceBackendPort,
 };
 use k8s_openapi::api::policy::v1::{PodDisruptionBudget, PodDisruptionBudgetSpec};
+use k8s_openapi::api::rbac::v1::{PolicyRule, Role, RoleBinding, RoleRef, Subject};
 use k8s_openapi::apimachinery::pkg::api::resource::Quantity;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{LabelSelector, ObjectMeta};
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -110,27 +112,38 @@ pub fn check_job(
 
 fn env_var(var: &crate::check::model::EnvVar) -> EnvVar {
     match &var.value {
-        EnvValue::Literal(value) => EnvVar {
-            name: var.name.clone(),
-            value: Some(value.clone()),
-            value_from: None,
-        },
-        EnvValue::Secret { name, key } => EnvVar {
-            name: var.name.clone(),
-            value: None,
-            value_from: Some(EnvVarSource {
-                secret_key_ref: Some(SecretKeySelector {
-                    name: name.clone(),
-                    key: key.clone(),
-                    optional: None,
-                }),
-                ..EnvVarSource::default()
-            }),
-        },
+        EnvValue::Literal(value) => literal_env_var(&var.name, value),
+        EnvValue::Secret { name, key } => secret_env_var(&var.name, name, key),
     }
 }
 
-fn resources(resources: &Resources) -> Option<ResourceRequirements> {
+/// An environment variable with its value written out.
+pub fn literal_env_var(name: &str, value: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: Some(value.to_string()),
+        value_from: None,
+    }
+}
+
+/// An environment variable read from a key of a Secret, so the value never appears in a manifest.
+pub fn secret_env_var(name: &str, secret: &str, key: &str) -> EnvVar {
+    EnvVar {
+        name: name.to_string(),
+        value: None,
+        value_from: Some(EnvVarSource {
+            secret_key_ref: Some(SecretKeySelector {
+                name: secret.to_string(),
+                key: key.to_string(),
+                optional: None,
+            }),
+            ..EnvVarSource::default()
+        }),
+    }
+}
+
+/// Requests and limits for the CPU and memory that are set; `None` when neither is.
+pub fn resources(resources: &Resources) -> Option<ResourceRequirements> {
     let mut requests = BTreeMap::new();
     let mut limits = BTreeMap::new();
     if let Some(cpu) = &resources.cpu {
@@ -236,6 +249,47 @@ pub fn nginx_ingress(metadata: ObjectMeta, ingress: &ir::Ingress) -> Ingress {
             ..IngressSpec::default()
         }),
         ..Ingress::default()
+    }
+}
+
+/// A ServiceAccount; the pods that run as it get their permissions from a [`role_binding`].
+pub fn service_account(metadata: ObjectMeta) -> ServiceAccount {
+    ServiceAccount {
+        metadata,
+        ..ServiceAccount::default()
+    }
+}
+
+/// A Role granting `verbs` on one kind of resource of an API group, and nothing else.
+pub fn role(metadata: ObjectMeta, api_group: &str, resource: &str, verbs: &[&str]) -> Role {
+    Role {
+        metadata,
+        rules: Some(vec![PolicyRule {
+            api_groups: Some(vec![api_group.to_string()]),
+            resources: Some(vec![resource.to_string()]),
+            verbs: verbs.iter().map(|verb| verb.to_string()).collect(),
+            ..PolicyRule::default()
+        }]),
+    }
+}
+
+/// A RoleBinding giving the Role `role` to the ServiceAccount `service_account` of the binding's own
+/// namespace.
+pub fn role_binding(metadata: ObjectMeta, role: &str, service_account: &str) -> RoleBinding {
+    let namespace = metadata.namespace.clone();
+    RoleBinding {
+        metadata,
+        role_ref: RoleRef {
+            api_group: "rbac.authorization.k8s.io".to_string(),
+            kind: "Role".to_string(),
+            name: role.to_string(),
+        },
+        subjects: Some(vec![Subject {
+            kind: "ServiceAccount".to_string(),
+            name: service_account.to_string(),
+            namespace,
+            ..Subject::default()
+        }]),
     }
 }
 
