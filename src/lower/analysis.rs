@@ -34,9 +34,11 @@ pub enum Target {
     Canary,
 }
 
-/// The template `name` for one analysis, or `None` when the analysis measures nothing.
+/// The template `name` for one analysis of `service` deployed in `namespace`, or `None` when the
+/// analysis measures nothing.
 pub fn template(
     service: &model::Service,
+    namespace: &str,
     analysis: &Analysis,
     name: String,
     target: Target,
@@ -50,7 +52,7 @@ pub fn template(
         Target::Active => super::active_service_name(&service.name),
         Target::Canary => super::canary_service_name(&service.name),
     };
-    let base_url = format!("http://{service_name}.{}.svc.cluster.local", service.namespace);
+    let base_url = format!("http://{service_name}.{namespace}.svc.cluster.local");
     let mut names = UniqueNames::default();
     let checks = analysis.checks.iter().map(|check| {
         let (success_condition, provider) = check_provider(&check.kind, &base_url);
