@@ -7,6 +7,7 @@
 
 pub mod analysis;
 pub mod ir;
+pub mod pipeline;
 
 use crate::check::k8s_names::analysis_template_name;
 use crate::check::model::{self, BlueGreen, Canary, Model, Promotion, Release, Replicas, TrafficRouter};
@@ -62,10 +63,18 @@ pub fn lower(model: &Model) -> Bundle {
         })
         .collect();
     environments.sort_by(|a, b| (&a.environment, &a.objects.name).cmp(&(&b.environment, &b.objects.name)));
+    let pipelines = model
+        .services
+        .iter()
+        .filter_map(|service| {
+            let pipeline = service.pipeline.as_ref()?;
+            Some(pipeline::lower_pipeline(service, pipeline))
+        })
+        .collect();
     Bundle {
         services,
         environments,
-        ..Bundle::default()
+        pipelines,
     }
 }
 
