@@ -34,9 +34,11 @@ pub enum Target {
     Canary,
 }
 
-/// The template `name` for one analysis, or `None` when the analysis measures nothing.
+/// The template `name` for one analysis of `service` deployed in `namespace`, or `None` when the
+/// analysis measures nothing.
 pub fn template(
     service: &model::Service,
+    namespace: &str,
     analysis: &Analysis,
     name: String,
     target: Target,
@@ -50,7 +52,7 @@ pub fn template(
         Target::Active => super::active_service_name(&service.name),
         Target::Canary => super::canary_service_name(&service.name),
     };
-    let base_url = format!("http://{service_name}.{}.svc.cluster.local", service.namespace);
+    let base_url = service_url(&service_name, namespace);
     let mut names = UniqueNames::default();
     let checks = analysis.checks.iter().map(|check| {
         let (success_condition, provider) = check_provider(&check.kind, &base_url);
@@ -116,6 +118,17 @@ fn versions_selected(metrics: &[AnalysisMetric]) -> Vec<Version> {
         .collect()
 }
 
+/// The in-cluster base URL of a Service, which checks reach the service through.
+pub fn service_url(service_name: &str, namespace: &str) -> String {
+    format!("http://{service_name}.{namespace}.svc.cluster.local")
+}
+
+/// The container command of a job check: through a shell, so that `run` can use `$TARGET`, pipes
+/// and `&&` as written.
+pub fn job_command(run: &str) -> Vec<String> {
+    vec!["/bin/sh".to_string(), "-c".to_string(), run.to_string()]
+}
+
 /// A check's provider against the Service at `base_url`, with the condition its one measurement must
 /// meet, if any.
 fn check_provider(kind: &CheckKind, base_url: &str) -> (Option<String>, Provider) {
@@ -132,8 +145,7 @@ fn check_provider(kind: &CheckKind, base_url: &str) -> (Option<String>, Provider
             None,
             Provider::Job {
                 image: image.clone(),
-                // Through a shell, so that `run` can use `$TARGET`, pipes and `&&` as written.
-                command: vec!["/bin/sh".to_string(), "-c".to_string(), run.clone()],
+                command: job_command(run),
                 env: vec![EnvVar {
                     name: TARGET_ENV.to_string(),
                     value: EnvValue::Literal(base_url.to_string()),
@@ -147,20 +159,23 @@ fn check_provider(kind: &CheckKind, base_url: &str) -> (Option<String>, Provider
 /// `value` as an expr-lang literal, comparable with what Argo decodes from a JSON answer.
 pub fn expr_literal(value: &JsonValue) -> String {
     match value {
-        JsonValue::String(text) => expr_string(text),
+        JsonValue::String(text) => expr_string_quoted(text, '"'),
         JsonValue::Number(number) => number.to_string(),
         JsonValue::Bool(flag) => flag.to_string(),
     }
 }
 
-/// A double-quoted expr-lang string. expr rejects a line break inside a literal, so every control
-/// character is escaped.
-fn expr_string(text: &str) -> String {
+/// An expr-lang string literal between `quote`s (`'` or `"`). expr rejects a line break inside a
+/// literal, so every control character is escaped.
+pub fn expr_string_quoted(text: &str, quote: char) -> String {
     let mut quoted = String::with_capacity(text.len() + 2);
-    quoted.push('"');
+    quoted.push(quote);
     for c in text.chars() {
         match c {
-            '"' => quoted.push_str("\\\""),
+            c if c == quote => {
+                quoted.push('\\');
+                quoted.push(c);
+            }
             '\\' => quoted.push_str("\\\\"),
             '\n' => quoted.push_str("\\n"),
             '\r' => quoted.push_str("\\r"),
@@ -169,7 +184,7 @@ fn expr_string(text: &str) -> String {
             c => quoted.push(c),
         }
     }
-    quoted.push('"');
+    quoted.push(quote);
     quoted
 }
 

@@ -7,12 +7,13 @@
 
 pub mod analysis;
 pub mod ir;
+pub mod pipeline;
 
 use crate::check::k8s_names::analysis_template_name;
 use crate::check::model::{self, BlueGreen, Canary, Model, Promotion, Release, Replicas, TrafficRouter};
 use ir::{
-    Autoscaler, BlueGreenStrategy, Bundle, CanaryStrategy, Container, DisruptionBudget, Ingress, KubeService, Rollout,
-    ServiceObjects, Strategy,
+    Autoscaler, BlueGreenStrategy, Bundle, CanaryStrategy, Container, DisruptionBudget, EnvironmentDeployment, Ingress,
+    KubeService, Rollout, ServiceObjects, Strategy,
 };
 
 /// The Service that carries production traffic.
@@ -35,11 +36,45 @@ pub fn canary_service_name(service: &str) -> String {
     format!("{service}-canary")
 }
 
-/// Lowers every service of the model.
+/// Lowers every service of the model. A service whose pipeline deploys to environments gets its
+/// release objects once per environment instead of once in its platform's namespace.
 pub fn lower(model: &Model) -> Bundle {
+    let services = model
+        .services
+        .iter()
+        .filter(|service| service.environments.is_empty())
+        .map(|service| lower_service(service, &service.namespace, service.replicas))
+        .collect();
+    let mut environments: Vec<EnvironmentDeployment> = model
+        .services
+        .iter()
+        .flat_map(|service| {
+            service
+                .environments
+                .iter()
+                .map(move |environment| EnvironmentDeployment {
+                    environment: environment.name.clone(),
+                    objects: lower_service(
+                        service,
+                        &environment.namespace,
+                        environment.replicas.unwrap_or(service.replicas),
+                    ),
+                })
+        })
+        .collect();
+    environments.sort_by(|a, b| (&a.environment, &a.objects.name).cmp(&(&b.environment, &b.objects.name)));
+    let pipelines = model
+        .services
+        .iter()
+        .filter_map(|service| {
+            let pipeline = service.pipeline.as_ref()?;
+            Some(pipeline::lower_pipeline(service, pipeline))
+        })
+        .collect();
     Bundle {
-        services: model.services.iter().map(lower_service).collect(),
-        ..Bundle::default()
+        services,
+        environments,
+        pipelines,
     }
 }
 
@@ -51,12 +86,14 @@ struct Lowered {
     ingress: Option<Ingress>,
 }
 
-fn lower_service(service: &model::Service) -> ServiceObjects {
+/// The release objects of `service` in `namespace`, running `replicas`: its own for a default
+/// deployment, an environment's for a deployment there.
+fn lower_service(service: &model::Service, namespace: &str, replicas: Replicas) -> ServiceObjects {
     let lowered = match &service.release {
-        Release::BlueGreen(release) => blue_green(service, release),
-        Release::Canary(release) => canary(service, release),
+        Release::BlueGreen(release) => blue_green(service, namespace, release),
+        Release::Canary(release) => canary(service, namespace, release),
     };
-    let (replicas, autoscaler) = match service.replicas {
+    let (fixed_replicas, autoscaler) = match replicas {
         Replicas::Fixed(count) => (Some(count), None),
         Replicas::Autoscaled { min, max, cpu_percent } => (
             None,
@@ -70,10 +107,10 @@ fn lower_service(service: &model::Service) -> ServiceObjects {
     };
     ServiceObjects {
         name: service.name.clone(),
-        namespace: service.namespace.clone(),
+        namespace: namespace.to_string(),
         rollout: Rollout {
             origin: service.span,
-            replicas,
+            replicas: fixed_replicas,
             container: Container {
                 image: service.image.clone(),
                 port: service.port,
@@ -87,7 +124,7 @@ fn lower_service(service: &model::Service) -> ServiceObjects {
         services: lowered.services,
         analyses: lowered.analyses,
         ingress: lowered.ingress,
-        disruption_budget: (service.replicas.minimum() >= 2).then_some(DisruptionBudget {
+        disruption_budget: (replicas.minimum() >= 2).then_some(DisruptionBudget {
             origin: service.replicas_span,
         }),
         autoscaler,
@@ -109,17 +146,19 @@ fn kube_services(service: &model::Service, production: String, new_version: Stri
     ]
 }
 
-fn blue_green(service: &model::Service, release: &BlueGreen) -> Lowered {
+fn blue_green(service: &model::Service, namespace: &str, release: &BlueGreen) -> Lowered {
     let active = active_service_name(&service.name);
     let preview = preview_service_name(&service.name);
     let pre = analysis::template(
         service,
+        namespace,
         &release.before_promotion,
         format!("{}-pre-promotion", service.name),
         analysis::Target::Preview,
     );
     let post = analysis::template(
         service,
+        namespace,
         &release.after_promotion,
         format!("{}-post-promotion", service.name),
         analysis::Target::Active,
@@ -151,7 +190,7 @@ fn blue_green(service: &model::Service, release: &BlueGreen) -> Lowered {
     }
 }
 
-fn canary(service: &model::Service, release: &Canary) -> Lowered {
+fn canary(service: &model::Service, namespace: &str, release: &Canary) -> Lowered {
     let stable = stable_service_name(&service.name);
     let canary = canary_service_name(&service.name);
     let named: Vec<ir::AnalysisTemplate> = release
@@ -160,6 +199,7 @@ fn canary(service: &model::Service, release: &Canary) -> Lowered {
         .filter_map(|named| {
             analysis::template(
                 service,
+                namespace,
                 &named.analysis,
                 analysis_template_name(&service.name, &named.name),
                 analysis::Target::Canary,
@@ -168,6 +208,7 @@ fn canary(service: &model::Service, release: &Canary) -> Lowered {
         .collect();
     let background = analysis::template(
         service,
+        namespace,
         &release.background,
         format!("{}-background", service.name),
         analysis::Target::Canary,
