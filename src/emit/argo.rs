@@ -169,7 +169,19 @@ pub struct AnalysisRunArgument {
 #[serde(rename_all = "camelCase")]
 pub struct ArgumentValueFrom {
     /// `Latest` or `Stable`: the pod template hash of that ReplicaSet.
-    pub pod_template_hash_value: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod_template_hash_value: Option<&'static str>,
+    /// A field of the Rollout itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field_ref: Option<FieldRef>,
+}
+
+/// `ArgumentValueFrom.fieldRef`.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldRef {
+    /// A path into the Rollout, e.g. `metadata.namespace`.
+    pub field_path: &'static str,
 }
 
 /// `Argument` as a template declares it; without a value, the Rollout must pass one.

@@ -40,7 +40,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 use serde::Serialize;
 
-use crate::check::model::PodCount;
+use crate::check::model::{NAMESPACE_ARG, PodCount};
 use crate::lower::ir::{self, Bundle, Pipeline, ServiceObjects};
 use crate::source::{SourceMap, Span};
 
@@ -429,9 +429,19 @@ fn rollout_analysis(template: &ir::TemplateUse) -> argo::RolloutAnalysis {
             .map(|version| argo::AnalysisRunArgument {
                 name: version.arg_name().to_string(),
                 value_from: argo::ArgumentValueFrom {
-                    pod_template_hash_value: version.argo_hash_value(),
+                    pod_template_hash_value: Some(version.argo_hash_value()),
+                    field_ref: None,
                 },
             })
+            .chain(template.namespace.then(|| argo::AnalysisRunArgument {
+                name: NAMESPACE_ARG.to_string(),
+                value_from: argo::ArgumentValueFrom {
+                    pod_template_hash_value: None,
+                    field_ref: Some(argo::FieldRef {
+                        field_path: "metadata.namespace",
+                    }),
+                },
+            }))
             .collect(),
     }
 }
@@ -445,9 +455,9 @@ fn analysis_template(stamper: &Stamper<'_>, template: &ir::AnalysisTemplate) -> 
             args: template
                 .versions
                 .iter()
-                .map(|version| argo::TemplateArgument {
-                    name: version.arg_name().to_string(),
-                })
+                .map(|version| version.arg_name())
+                .chain(template.namespace.then_some(NAMESPACE_ARG))
+                .map(|name| argo::TemplateArgument { name: name.to_string() })
                 .collect(),
             metrics: template.metrics.iter().map(metric).collect(),
             dry_run: template

@@ -101,6 +101,9 @@ pub fn template(
         name,
         origin,
         versions: versions_selected(&metrics),
+        namespace: metrics.iter().any(|metric| {
+            matches!(&metric.provider, Provider::Prometheus { query, .. } if query.contains(model::NAMESPACE_PLACEHOLDER))
+        }),
         metrics,
     })
 }

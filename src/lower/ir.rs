@@ -147,6 +147,8 @@ pub struct TemplateUse {
     pub name: String,
     /// The versions whose pod template hashes the template takes as arguments.
     pub versions: Vec<Version>,
+    /// The template takes the Rollout's namespace as an argument.
+    pub namespace: bool,
 }
 
 /// A core Service selecting the service's pods.
@@ -167,6 +169,8 @@ pub struct AnalysisTemplate {
     pub origin: Span,
     /// The versions whose pod template hashes its queries select (its arguments).
     pub versions: Vec<Version>,
+    /// Its queries read the namespace the Rollout runs in (an argument named `namespace`).
+    pub namespace: bool,
     /// Its metrics.
     pub metrics: Vec<AnalysisMetric>,
 }
@@ -177,6 +181,7 @@ impl AnalysisTemplate {
         TemplateUse {
             name: self.name.clone(),
             versions: self.versions.clone(),
+            namespace: self.namespace,
         }
     }
 }

@@ -42,7 +42,7 @@ fn output_is_deterministic_whatever_the_input_order() {
     assert_eq!(first, from_reversed);
 }
 
-/// `kubectl kustomize` (kustomize v5, as kubectl ships it) renders each service directory, and an
+/// `kubectl kustomize` (kustomize v5, as kubectl ships it) renders an environment's directory, and an
 /// `images:` override in its kustomization reaches the Rollout's container.
 #[test]
 fn kustomize_renders_the_output_and_applies_image_overrides() {
@@ -57,11 +57,16 @@ fn kustomize_renders_the_output_and_applies_image_overrides() {
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::write(target, file.contents).unwrap();
     }
-    let kustomization = out.join("checkout/kustomization.yaml");
+    // The shop's services are deployed per environment: production is one tree to apply.
+    let kustomization = out.join("environments/production/checkout/kustomization.yaml");
     let mut text = std::fs::read_to_string(&kustomization).unwrap();
     text.push_str("images:\n- name: registry.example.com/shop/checkout\n  digest: sha256:4f2b6a8c1d3e5f7a9b0c2d4e6f8a0b1c3d5e7f9a1b2c3d4e5f6a7b8c9d0e1f2a\n");
     std::fs::write(&kustomization, text).unwrap();
-    let rendered = Command::new("kubectl").arg("kustomize").arg(&out).output().unwrap();
+    let rendered = Command::new("kubectl")
+        .arg("kustomize")
+        .arg(out.join("environments/production"))
+        .output()
+        .unwrap();
     assert!(
         rendered.status.success(),
         "{}",

@@ -31,11 +31,6 @@ fn formatting_is_idempotent_and_keeps_the_meaning_of_every_fixture() {
     }
 }
 
-/// UI cases the formatter cannot lay out yet, since it does not know `step`, `environment` and
-/// `pipeline` (the `fmt-pipeline` branch teaches it). Remove an entry as soon as the formatter
-/// handles it, so that its cases are held to the same rules as the others.
-const NOT_YET_FORMATTED: &[&str] = &["tests/ui/pipeline"];
-
 /// The examples, each build case, and each UI case: a file, or a directory holding a `main.ship`.
 fn projects() -> Vec<Vec<PathBuf>> {
     let root = support::repo_root();
@@ -48,9 +43,6 @@ fn projects() -> Vec<Vec<PathBuf>> {
     build_cases.sort();
     projects.extend(build_cases.iter().map(|dir| support::ship_files_under(dir)));
     for file in support::ship_files_under(&root.join("tests/ui")) {
-        if NOT_YET_FORMATTED.iter().any(|dir| file.starts_with(root.join(dir))) {
-            continue;
-        }
         let dir = file.parent().unwrap();
         let main = dir.join("main.ship");
         if !main.exists() {

@@ -361,7 +361,7 @@ fn output_is_the_same_from_another_directory_and_in_another_discovery_order() {
     );
     assert_eq!(reordered.status.code(), Some(0), "{}", stderr(&reordered));
     assert_eq!(tree_bytes(&dir.join("a")), tree_bytes(&dir.join("b")));
-    assert!(Path::new(&dir.join("b/checkout/rollout.yaml")).is_file());
+    assert!(Path::new(&dir.join("b/environments/production/checkout/rollout.yaml")).is_file());
 }
 
 #[cfg(unix)]
