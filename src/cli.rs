@@ -182,10 +182,11 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
         write_output(&out, &compilation.outputs)
             .map_err(|error| format!("cannot write `{}`: {error}", out.display()))?;
         if common.format == Format::Human {
+            let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
             eprintln!(
-                "shipc: wrote {} files for {} services to {}",
-                compilation.outputs.len(),
-                compilation.n_services,
+                "shipc: wrote {} for {} to {}",
+                plural(compilation.outputs.len(), "file"),
+                plural(compilation.n_services, "service"),
                 out.display()
             );
         }
