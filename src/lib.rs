@@ -23,6 +23,7 @@ pub mod names;
 pub mod promql;
 pub mod scaffold;
 pub mod source;
+pub mod stdlib;
 pub mod syntax;
 
 pub use diagnostics::{Code, Diagnostic, Severity};

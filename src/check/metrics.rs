@@ -14,7 +14,7 @@ use super::units::{Duration, MetricUnit};
 use super::values::{FirstSeen, unknown_choice};
 use crate::decimal::Decimal;
 use crate::diagnostics::{Code, Diagnostic, suggest};
-use crate::names::{MetricId, ModuleId, Symbol};
+use crate::names::{MetricId, ModuleId, Symbol, SymbolKind};
 use crate::source::Span;
 use crate::syntax::ast::{self, Call, Expr, ExprKind, StrPart};
 
@@ -326,12 +326,12 @@ impl Checker<'_> {
     /// `None` after reporting, or silently when the metric itself had errors.
     pub(super) fn metric_call(&mut self, call: &Call, module: ModuleId) -> Option<(MetricId, Vec<ArgValue>)> {
         let program = self.program;
-        let scope = program.scope(module);
         let name = call.callee_name();
-        let id = match (call.callee.as_slice(), scope.lookup(&name)) {
-            ([_], Some(Symbol::Metric(id))) => id,
-            ([_], Some(Symbol::Unparsed)) => return None,
-            ([_], Some(Symbol::Service(_))) => {
+        let span = call.callee_span();
+        let id = match program.resolve(module, &call.callee, span, SymbolKind::Metric) {
+            Ok(Symbol::Metric(id)) => id,
+            Ok(Symbol::Unparsed) => return None,
+            Ok(Symbol::Service(_)) => {
                 self.report(
                     Diagnostic::new(
                         Code::E0302,
@@ -343,14 +343,12 @@ impl Checker<'_> {
                 );
                 return None;
             }
-            _ => {
-                let help = suggest::help_for(&name, scope.metric_names())
-                    .unwrap_or_else(|| "declare it with `metric`, or import the file that declares it".into());
-                self.report(
-                    Diagnostic::new(Code::E0201, call.callee_span(), format!("unknown metric `{name}`"))
-                        .label("no metric of this name is declared or imported")
-                        .help(help),
-                );
+            Ok(_) => {
+                self.report(program.unknown(module, &call.callee, span, SymbolKind::Metric));
+                return None;
+            }
+            Err(diagnostic) => {
+                self.report(*diagnostic);
                 return None;
             }
         };
@@ -386,24 +384,22 @@ impl Checker<'_> {
 
     fn service_arg(&mut self, expr: &Expr, module: ModuleId) -> Option<ArgValue> {
         let program = self.program;
-        let scope = program.scope(module);
         let ExprKind::Path(path) = &expr.kind else {
             self.mismatch(expr, "this argument", "a service name");
             return None;
         };
         let name = ast::join_path(path);
-        let symbol = scope.lookup(&name).filter(|_| path.len() == 1);
-        if symbol == Some(Symbol::Unparsed) {
-            return None;
-        }
-        let Some(Symbol::Service(id)) = symbol else {
-            let help = suggest::help_for(&name, scope.service_names());
-            self.report(
-                Diagnostic::new(Code::E0201, expr.span, format!("unknown service `{name}`"))
-                    .label("no service of this name is declared or imported")
-                    .maybe_help(help),
-            );
-            return None;
+        let id = match program.resolve(module, path, expr.span, SymbolKind::Service) {
+            Ok(Symbol::Service(id)) => id,
+            Ok(Symbol::Unparsed) => return None,
+            Ok(_) => {
+                self.report(program.unknown(module, path, expr.span, SymbolKind::Service));
+                return None;
+            }
+            Err(diagnostic) => {
+                self.report(*diagnostic);
+                return None;
+            }
         };
         let declared = program.service(id)?;
         let namespace = if self.deployed_per_environment == Some(id) {

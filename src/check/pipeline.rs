@@ -19,7 +19,7 @@ use super::steps::StepParamType;
 use super::units::Duration;
 use super::values::{FieldSet, unknown_choice};
 use crate::diagnostics::{Code, Diagnostic, suggest};
-use crate::names::{ModuleId, StepId, Symbol};
+use crate::names::{ModuleId, StepId, Symbol, SymbolKind};
 use crate::source::Span;
 use crate::syntax::ast::{self, Expr, ExprKind, Ident, StrPart};
 
@@ -645,19 +645,16 @@ impl Checker<'_> {
     /// (reported there), `None` after reporting an unknown name.
     fn step_use(&mut self, call: &ast::Call, module: ModuleId) -> Option<Option<StepId>> {
         let program = self.program;
-        let scope = program.scope(module);
-        let name = call.callee_name();
-        match (call.callee.as_slice(), scope.lookup(&name)) {
-            ([_], Some(Symbol::Step(id))) => Some(self.steps.get(id.0).and_then(Option::as_ref).map(|_| id)),
-            ([_], Some(Symbol::Unparsed)) => Some(None),
-            _ => {
-                let help = suggest::help_for(&name, scope.step_names())
-                    .unwrap_or_else(|| "declare it with `step`, or import the file that declares it".into());
-                self.report(
-                    Diagnostic::new(Code::E0201, call.callee_span(), format!("unknown step `{name}`"))
-                        .label("no step of this name is declared or imported")
-                        .help(help),
-                );
+        let span = call.callee_span();
+        match program.resolve(module, &call.callee, span, SymbolKind::Step) {
+            Ok(Symbol::Step(id)) => Some(self.steps.get(id.0).and_then(Option::as_ref).map(|_| id)),
+            Ok(Symbol::Unparsed) => Some(None),
+            Ok(_) => {
+                self.report(program.unknown(module, &call.callee, span, SymbolKind::Step));
+                None
+            }
+            Err(diagnostic) => {
+                self.report(*diagnostic);
                 None
             }
         }
@@ -1038,9 +1035,9 @@ impl Checker<'_> {
     /// The environment a deploy or check names, with this service's overrides.
     fn environment_use(&mut self, name: &Ident, module: ModuleId) -> Option<EnvironmentTarget> {
         let program = self.program;
-        let scope = program.scope(module);
-        match scope.lookup(&name.name) {
-            Some(Symbol::Environment(id)) => {
+        let path = std::slice::from_ref(name);
+        match program.resolve(module, path, name.span, SymbolKind::Environment) {
+            Ok(Symbol::Environment(id)) => {
                 let checked = self.environments.get(id.0)?.as_ref()?;
                 Some(EnvironmentTarget {
                     name: checked.name.clone(),
@@ -1048,15 +1045,13 @@ impl Checker<'_> {
                     replicas: None,
                 })
             }
-            Some(Symbol::Unparsed) => None,
-            _ => {
-                let help = suggest::help_for(&name.name, scope.environment_names())
-                    .unwrap_or_else(|| "declare it with `environment`, or import the file that declares it".into());
-                self.report(
-                    Diagnostic::new(Code::E0201, name.span, format!("unknown environment `{}`", name.name))
-                        .label("no environment of this name is declared or imported")
-                        .help(help),
-                );
+            Ok(Symbol::Unparsed) => None,
+            Ok(_) => {
+                self.report(program.unknown(module, path, name.span, SymbolKind::Environment));
+                None
+            }
+            Err(diagnostic) => {
+                self.report(*diagnostic);
                 None
             }
         }

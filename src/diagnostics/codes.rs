@@ -59,7 +59,7 @@ codes! {
 
     E0201 "unknown-name" "a name refers to nothing that is declared or imported";
     E0202 "duplicate-definition" "two declarations, fields or entries have the same name";
-    E0203 "unresolved-import" "an imported file cannot be read";
+    E0203 "unresolved-import" "an imported file or standard library module does not exist or cannot be read";
     E0204 "import-cycle" "files import each other in a cycle";
     E0205 "import-outside-project" "an import leaves the project root";
     E0206 "missing-platform" "a service is declared in a file that sees no `platform`";
@@ -70,6 +70,7 @@ codes! {
     E0211 "unknown-parameter" "a call or interpolation names a parameter that does not exist";
     E0212 "missing-argument" "a call leaves out a parameter that has no default";
     E0213 "too-many-arguments" "a call passes more positional arguments than there are parameters";
+    E0214 "private-item" "a name is used outside the file that declares it `private`";
 
     E0301 "expected-unit" "a bare number stands where a quantity with a unit is required";
     E0302 "type-mismatch" "a value has a different type than the field or parameter takes";

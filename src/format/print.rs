@@ -169,20 +169,52 @@ impl<'s> Printer<'s> {
 
     fn declaration(&mut self, node: &Node) {
         match node.rule {
-            Rule::import_decl => self.words(&node.children),
+            Rule::import_decl => self.import(node),
             Rule::platform_decl | Rule::service_decl | Rule::environment_decl | Rule::step_decl => self.block(node),
-            Rule::metric_decl => self.metric(node),
+            Rule::metric_decl | Rule::check_def => self.metric(node),
             _ => self.broken = true,
         }
     }
 
-    /// Tokens separated by single spaces: `import "../platform"`, `service checkout {`.
+    /// Tokens separated by single spaces: `import "../platform"`, `private environment staging {`.
     fn words(&mut self, nodes: &[Node]) {
         for (idx, node) in nodes.iter().enumerate() {
             if idx > 0 {
                 self.space();
             }
-            self.token(node);
+            if node.token.is_none() && !node.children.is_empty() {
+                self.words(&node.children);
+            } else {
+                self.token(node);
+            }
+        }
+    }
+
+    /// `import "std/ci" as ci`, or `import { kaniko, trivy } from "std/ci"` on one line.
+    fn import(&mut self, node: &Node) {
+        for (idx, child) in node.children.iter().enumerate() {
+            if idx > 0 {
+                self.space();
+            }
+            if child.rule != Rule::import_names {
+                self.token(child);
+                continue;
+            }
+            let names = &child.children;
+            for (idx, name) in names.iter().enumerate() {
+                match name.rule {
+                    Rule::comma => self.comma(names, idx),
+                    Rule::lbrace => {
+                        self.token(name);
+                        self.space();
+                    }
+                    Rule::rbrace => {
+                        self.space();
+                        self.token(name);
+                    }
+                    _ => self.token(name),
+                }
+            }
         }
     }
 
@@ -438,15 +470,23 @@ impl<'s> Printer<'s> {
         }
     }
 
-    /// `metric name(params) : unit = provider "query"`, on one line but for the query's own lines.
+    /// `metric name(params) : unit = provider "query"`, on one line but for the query's own lines; also
+    /// `check name(params) = probe(...)`.
     fn metric(&mut self, node: &Node) {
         let expand = self.too_wide(0, |printer| printer.metric(node));
         let children = &node.children;
         for (idx, child) in children.iter().enumerate() {
             match child.rule {
-                Rule::metric_name => {
+                Rule::private => {
+                    self.words(&child.children);
+                    self.space();
+                }
+                Rule::metric_name | Rule::check_name => {
                     self.space();
                     self.token(child);
+                }
+                Rule::call => {
+                    self.bracketed(child, expand);
                 }
                 Rule::colon | Rule::eq => {
                     self.space();
@@ -469,6 +509,10 @@ impl<'s> Printer<'s> {
         let expand = self.too_wide(self.current.indent, |printer| printer.step_header(nodes));
         for (idx, child) in nodes.iter().enumerate() {
             match child.rule {
+                Rule::private => {
+                    self.words(&child.children);
+                    self.space();
+                }
                 Rule::step_name | Rule::lbrace => {
                     self.space();
                     self.token(child);

@@ -1,10 +1,11 @@
-//! Loading modules: the files given to the compiler and every file they import, each read and parsed
-//! exactly once, through a [`Loader`] so that the library itself does no IO.
+//! Loading modules: the files given to the compiler and every file or standard library module they
+//! import, each read and parsed exactly once, through a [`Loader`] so that the library itself does no IO.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::source::{MAX_SOURCE_LEN, SourceId, SourceMap, Span};
+use crate::stdlib;
 use crate::syntax::{self, ast};
 
 /// Reads project files. The CLI reads the disk under the project root; tests and fuzzing read memory.
@@ -235,6 +236,9 @@ impl LoadState<'_> {
         if let Some(known) = self.by_path.get(&path) {
             return *known;
         }
+        if let Some(text) = stdlib::module(&path) {
+            return Some(self.add(&path, text.to_string()));
+        }
         match self.read(&path) {
             Ok(text) => Some(self.add(&path, text)),
             Err(LoadError::NotUtf8 { text, valid_up_to }) => {
@@ -273,21 +277,46 @@ impl LoadState<'_> {
 
 type PendingDiagnostic = Box<dyn FnOnce(Span) -> Diagnostic>;
 
-/// The project-relative path an import names, or the diagnostic (waiting for its span) that says why it
-/// names none.
+/// The path of the module an import names: a project-relative file path, or `std/<name>` for a
+/// standard library module; or the diagnostic (waiting for its span) that says why it names none.
 pub fn resolve_import_path(importer: &str, spec: &str) -> Result<String, PendingDiagnostic> {
+    if spec.starts_with("std/") {
+        if stdlib::module(spec).is_some() {
+            return Ok(spec.to_string());
+        }
+        let spec = spec.to_string();
+        return Err(Box::new(move |span| {
+            let known: Vec<String> = stdlib::module_paths().map(|path| format!("`{path}`")).collect();
+            Diagnostic::new(
+                Code::E0203,
+                span,
+                format!("there is no standard library module `{spec}`"),
+            )
+            .label("unknown module")
+            .maybe_help(suggest::help_for(&spec, stdlib::module_paths()))
+            .note(format!("the standard library has {}", known.join(", ")))
+        }));
+    }
+    if stdlib::module(importer).is_some() {
+        let spec = spec.to_string();
+        return Err(Box::new(move |span| {
+            Diagnostic::new(Code::E0203, span, format!("cannot import `{spec}`"))
+                .label("a standard library module imports only other `std/...` modules")
+        }));
+    }
     if !(spec.starts_with("./") || spec.starts_with("../")) {
         let spec = spec.to_string();
         if spec.starts_with('/') {
             return Err(Box::new(move |span| outside_project(span, &spec)));
         }
         return Err(Box::new(move |span| {
+            let standard = format!("std/{spec}");
             let diagnostic = Diagnostic::new(Code::E0203, span, format!("cannot import `{spec}`"))
-                .label("not a path relative to this file");
-            if spec.starts_with("std/") {
-                diagnostic
-                    .help("declare what you need in a file of the project and import it, e.g. `import \"./metrics\"`")
-                    .note("shipc has no standard library modules yet")
+                .label("not a path relative to this file, nor a `std/...` module");
+            if stdlib::module(&standard).is_some() {
+                diagnostic.help(format!(
+                    "to import the standard library module, write `import \"{standard}\"`"
+                ))
             } else {
                 diagnostic.help(format!("start the path with `./` or `../`, e.g. `import \"./{spec}\"`"))
             }
@@ -333,7 +362,10 @@ mod tests {
             ("x/y/a.ship", "./../../z", Some("z.ship")),
             ("a.ship", "../outside", None),
             ("a.ship", "/etc/passwd", None),
-            ("a.ship", "std/slo", None),
+            ("a.ship", "std/nothing", None),
+            ("a.ship", "std/checks", Some("std/checks")),
+            ("a.ship", "checks", None),
+            ("std/checks", "./a", None),
         ];
         for (importer, spec, expected) in cases {
             assert_eq!(

@@ -30,6 +30,8 @@ pub enum Unparsed {
     Step(Ident),
     /// `environment <name> ...`
     Environment(Ident),
+    /// `check <name>(...) = ...`
+    Check(Ident),
     /// `platform ...`
     Platform,
 }
@@ -49,6 +51,8 @@ pub enum Item {
     Step(StepDef),
     /// `environment name { ... }`
     Environment(Environment),
+    /// `check name(...) = probe(...)`
+    Check(CheckDef),
 }
 
 /// An identifier with its span.
@@ -60,11 +64,39 @@ pub struct Ident {
     pub span: Span,
 }
 
-/// `import "path"`
+/// `import "path"`, `import "path" as alias` or `import { a, b } from "path"`.
 #[derive(Debug)]
 pub struct Import {
     /// The module path as written.
     pub path: StrLit,
+    /// What the import brings into scope.
+    pub kind: ImportKind,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// The three forms of `import`.
+#[derive(Debug)]
+pub enum ImportKind {
+    /// `import "path"`: every exported name of the module.
+    All,
+    /// `import "path" as alias`: the module's exported names, written `alias.name`.
+    Alias(Ident),
+    /// `import { a, b } from "path"`: only these names.
+    Names(Vec<Ident>),
+}
+
+/// `check name(params) = probe(...)`: a check that releases and pipelines use by name.
+#[derive(Debug)]
+pub struct CheckDef {
+    /// Its name.
+    pub name: Ident,
+    /// Its parameters.
+    pub params: Vec<Param>,
+    /// What it runs: `http_get(...)` or `job(...)`, with the parameters as values.
+    pub probe: Call,
+    /// Declared `private`: only its own file can use it.
+    pub private: bool,
     /// The whole declaration.
     pub span: Span,
 }
@@ -104,6 +136,8 @@ pub struct StepDef {
     pub params: Vec<Param>,
     /// Its settings: `image`, `run` or `command`/`args`, `env`, `outputs`, ...
     pub fields: Vec<Field>,
+    /// Declared `private`: only its own file can use it.
+    pub private: bool,
     /// The whole declaration.
     pub span: Span,
 }
@@ -115,6 +149,8 @@ pub struct Environment {
     pub name: Ident,
     /// Its settings: `namespace`, `replicas`.
     pub fields: Vec<Field>,
+    /// Declared `private`: only its own file can use it.
+    pub private: bool,
     /// The whole declaration.
     pub span: Span,
 }
@@ -430,6 +466,8 @@ pub struct Metric {
     pub provider: Ident,
     /// The query, with `${param}` interpolations.
     pub query: StrLit,
+    /// Declared `private`: only its own file can use it.
+    pub private: bool,
     /// The whole declaration.
     pub span: Span,
 }

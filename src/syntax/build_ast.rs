@@ -99,6 +99,7 @@ impl<'d> Builder<'d> {
                 Rule::metric_decl => items.push(Item::Metric(self.metric(pair)?)),
                 Rule::step_decl => items.push(Item::Step(self.step_def(pair)?)),
                 Rule::environment_decl => items.push(Item::Environment(self.environment(pair)?)),
+                Rule::check_def => items.push(Item::Check(self.check_def(pair)?)),
                 Rule::EOI => {}
                 _ => return Err(self.malformed(&pair)),
             }
@@ -110,8 +111,71 @@ impl<'d> Builder<'d> {
         let span = self.span(&pair);
         let mut inner = Self::content(&pair);
         self.expect(&pair, &mut inner, Rule::kw_import)?;
-        let path = self.string(self.expect(&pair, &mut inner, Rule::string)?)?;
-        Ok(Import { path, span })
+        let mut names = None;
+        let mut path = None;
+        let mut alias = None;
+        for child in inner {
+            match child.as_rule() {
+                Rule::import_names => {
+                    names = Some(
+                        Self::content(&child)
+                            .filter(|name| name.as_rule() == Rule::name)
+                            .map(|name| self.ident(&name))
+                            .collect(),
+                    );
+                }
+                Rule::string => path = Some(self.string(child)?),
+                Rule::import_alias => alias = Some(self.ident(&child)),
+                Rule::kw_from | Rule::kw_as => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        let Some(path) = path else {
+            return Err(self.malformed(&pair));
+        };
+        let kind = match (names, alias) {
+            (Some(names), _) => ImportKind::Names(names),
+            (None, Some(alias)) => ImportKind::Alias(alias),
+            (None, None) => ImportKind::All,
+        };
+        Ok(Import { path, kind, span })
+    }
+
+    /// Consumes a leading `private`, telling whether there was one.
+    fn private(inner: &mut Pairs<'_, Rule>) -> bool {
+        let private = inner.peek().is_some_and(|pair| pair.as_rule() == Rule::private);
+        if private {
+            inner.next();
+        }
+        private
+    }
+
+    fn check_def(&mut self, pair: Pair<'_, Rule>) -> Built<CheckDef> {
+        let span = self.span(&pair);
+        let mut inner = Self::content(&pair);
+        let private = Self::private(&mut inner);
+        self.expect(&pair, &mut inner, Rule::kw_check)?;
+        let name = self.ident(&self.expect(&pair, &mut inner, Rule::check_name)?);
+        let mut params = Vec::new();
+        let mut probe = None;
+        for child in inner {
+            match child.as_rule() {
+                Rule::param => params.push(self.param(child)?),
+                Rule::call => probe = Some(self.call(child)?),
+                Rule::lparen | Rule::rparen | Rule::comma | Rule::eq => {}
+                _ => return Err(self.malformed(&child)),
+            }
+        }
+        let Some(probe) = probe else {
+            return Err(self.malformed(&pair));
+        };
+        Ok(CheckDef {
+            name,
+            params,
+            probe,
+            private,
+            span,
+        })
     }
 
     fn platform(&mut self, pair: Pair<'_, Rule>) -> Built<Platform> {
@@ -158,6 +222,7 @@ impl<'d> Builder<'d> {
     fn step_def(&mut self, pair: Pair<'_, Rule>) -> Built<StepDef> {
         let span = self.span(&pair);
         let mut inner = Self::content(&pair);
+        let private = Self::private(&mut inner);
         self.expect(&pair, &mut inner, Rule::kw_step)?;
         let name = self.ident(&self.expect(&pair, &mut inner, Rule::step_name)?);
         let mut params = Vec::new();
@@ -174,6 +239,7 @@ impl<'d> Builder<'d> {
             name,
             params,
             fields,
+            private,
             span,
         })
     }
@@ -181,6 +247,7 @@ impl<'d> Builder<'d> {
     fn environment(&mut self, pair: Pair<'_, Rule>) -> Built<Environment> {
         let span = self.span(&pair);
         let mut inner = Self::content(&pair);
+        let private = Self::private(&mut inner);
         self.expect(&pair, &mut inner, Rule::kw_environment)?;
         let name = self.ident(&self.expect(&pair, &mut inner, Rule::environment_name)?);
         let mut fields = Vec::new();
@@ -191,7 +258,12 @@ impl<'d> Builder<'d> {
                 _ => return Err(self.malformed(&child)),
             }
         }
-        Ok(Environment { name, fields, span })
+        Ok(Environment {
+            name,
+            fields,
+            private,
+            span,
+        })
     }
 
     fn pipeline(&mut self, pair: Pair<'_, Rule>) -> Built<Pipeline> {
@@ -597,8 +669,10 @@ impl<'d> Builder<'d> {
         let mut unit = None;
         let mut provider = None;
         let mut query = None;
+        let mut private = false;
         for child in Self::content(&pair) {
             match child.as_rule() {
+                Rule::private => private = true,
                 Rule::metric_name => name = Some(self.ident(&child)),
                 Rule::param => params.push(self.param(child)?),
                 Rule::unit_name => unit = Some(self.ident(&child)),
@@ -614,6 +688,7 @@ impl<'d> Builder<'d> {
                 unit,
                 provider,
                 query,
+                private,
                 span,
             }),
             _ => Err(self.malformed(&pair)),

@@ -1,7 +1,7 @@
 //! The lexical pre-scan: splits a file into top-level declarations before pest sees it.
 //!
 //! A declaration starts on a line that begins, in column 1, with `import`, `platform`, `service`,
-//! `metric`, `step` or `environment` (outside any string or comment). Each chunk is parsed on its own, so a syntax error in one
+//! `metric`, `step`, `environment`, `check` or `private` (outside any string or comment). Each chunk is parsed on its own, so a syntax error in one
 //! declaration is reported precisely and the declarations after it are still parsed and checked.
 //!
 //! The scan also finds what pest would report badly or not survive: strings left open (pest would only
@@ -15,7 +15,16 @@ use crate::source::{SourceId, Span};
 /// The deepest nesting of `(`, `[` and `{` accepted. Real files stay far below it.
 pub const MAX_DEPTH: usize = 64;
 
-const TOP_LEVEL_KEYWORDS: [&str; 6] = ["import", "platform", "service", "metric", "step", "environment"];
+const TOP_LEVEL_KEYWORDS: [&str; 8] = [
+    "import",
+    "platform",
+    "service",
+    "metric",
+    "step",
+    "environment",
+    "check",
+    "private",
+];
 
 /// A byte range of the file holding one top-level declaration (or the text before the first).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

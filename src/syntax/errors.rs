@@ -35,7 +35,14 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         | Rule::identifier
         | Rule::ident_char
         | Rule::keyword => return None,
-        Rule::file => "a declaration (`import`, `platform`, `service`, `metric`, `step` or `environment`)",
+        Rule::file => "a declaration (`import`, `platform`, `service`, `metric`, `step`, `environment` or `check`)",
+        Rule::import_names => "`{` and the names to import",
+        Rule::import_alias => "a module alias such as `ci`",
+        Rule::private | Rule::kw_private => "`private`",
+        Rule::check_def => "`check`",
+        Rule::check_name => "a check name",
+        Rule::kw_as => "`as`",
+        Rule::kw_from => "`from`",
         Rule::import_decl => "`import`",
         Rule::platform_decl => "`platform`",
         Rule::service_decl => "`service`",

@@ -77,7 +77,10 @@ fn unparsed_head(source: SourceId, offset: usize, chunk: &str) -> Option<ast::Un
     while let Some(comment) = rest.strip_prefix("//") {
         rest = comment.split_once('\n').map_or("", |(_, after)| after).trim_start();
     }
-    let (keyword, after_keyword) = split_word(rest);
+    let (mut keyword, mut after_keyword) = split_word(rest);
+    if keyword == "private" {
+        (keyword, after_keyword) = split_word(after_keyword.trim_start());
+    }
     if keyword == "platform" {
         return Some(ast::Unparsed::Platform);
     }
@@ -96,6 +99,7 @@ fn unparsed_head(source: SourceId, offset: usize, chunk: &str) -> Option<ast::Un
         "metric" => Some(ast::Unparsed::Metric(ident)),
         "step" => Some(ast::Unparsed::Step(ident)),
         "environment" => Some(ast::Unparsed::Environment(ident)),
+        "check" => Some(ast::Unparsed::Check(ident)),
         _ => None,
     }
 }
@@ -130,7 +134,7 @@ mod tests {
         assert_eq!(
             messages("hello\nplatform { namespace = \"shop\" }\n"),
             [
-                "expected a declaration (`import`, `platform`, `service`, `metric`, `step` or `environment`), found `hello`"
+                "expected a declaration (`import`, `platform`, `service`, `metric`, `step`, `environment` or `check`), found `hello`"
             ]
         );
     }
