@@ -354,6 +354,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_module_imported_by_many_files_is_loaded_once() {
+        let mut loader = MemoryLoader::new();
+        for root in ["a.ship", "b.ship", "c/d.ship"] {
+            let up = if root.contains('/') { "../" } else { "./" };
+            loader.insert(
+                root,
+                format!("import \"{up}lib\"\nimport \"std/checks\" as checks\nimport {{ x }} from \"{up}lib\"\n"),
+            );
+        }
+        loader.insert("lib.ship", "import \"std/checks\"\n");
+        let roots: Vec<String> = ["a.ship", "b.ship", "c/d.ship"].map(String::from).to_vec();
+        let mut sources = SourceMap::new();
+        let mut diagnostics = Diagnostics::new();
+        let modules = load(&roots, &loader, &mut sources, &mut diagnostics);
+        let paths: Vec<&str> = modules.modules.iter().map(|m| m.path.as_str()).collect();
+        assert_eq!(paths, ["a.ship", "b.ship", "c/d.ship", "lib.ship", "std/checks"]);
+        assert_eq!(sources.files().count(), 5, "every module is read and parsed once");
+        assert!(diagnostics.is_empty());
+    }
+
+    #[test]
     fn import_paths_resolve_relative_to_the_importer() {
         let cases = [
             ("services/a.ship", "../platform", Some("platform.ship")),
