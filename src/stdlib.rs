@@ -2,7 +2,11 @@
 //! and alone. A file imports them as `std/<name>`.
 
 /// Every standard library module, by import path, sorted.
-pub const MODULES: &[(&str, &str)] = &[("std/checks", include_str!("../stdlib/checks.ship"))];
+pub const MODULES: &[(&str, &str)] = &[
+    ("std/checks", include_str!("../stdlib/checks.ship")),
+    ("std/ci", include_str!("../stdlib/ci.ship")),
+    ("std/slo", include_str!("../stdlib/slo.ship")),
+];
 
 /// The source of the standard library module imported as `path` (`std/ci`).
 pub fn module(path: &str) -> Option<&'static str> {
