@@ -286,7 +286,13 @@ pub fn resolve_import_path(importer: &str, spec: &str) -> Result<String, Pending
         }
         let spec = spec.to_string();
         return Err(Box::new(move |span| {
-            let known: Vec<String> = stdlib::module_paths().map(|path| format!("`{path}`")).collect();
+            let mut known: Vec<String> = stdlib::module_paths().map(|path| format!("`{path}`")).collect();
+            let last = known.pop().unwrap_or_default();
+            let listed = if known.is_empty() {
+                last
+            } else {
+                format!("{} and {last}", known.join(", "))
+            };
             Diagnostic::new(
                 Code::E0203,
                 span,
@@ -294,7 +300,7 @@ pub fn resolve_import_path(importer: &str, spec: &str) -> Result<String, Pending
             )
             .label("unknown module")
             .maybe_help(suggest::help_for(&spec, stdlib::module_paths()))
-            .note(format!("the standard library has {}", known.join(", ")))
+            .note(format!("the standard library has {listed}"))
         }));
     }
     if stdlib::module(importer).is_some() {

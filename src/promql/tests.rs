@@ -3,9 +3,9 @@ use super::*;
 
 /// Queries from real use, with the type of their result: the examples of Prometheus' documentation
 /// (querying basics, operators, functions, examples), Argo Rollouts' analysis documentation, common
-/// alerting rules, and the shop example's metrics with their `${...}` filled in.
+/// alerting rules, and per-service metrics with their `${...}` filled in.
 const VALID: &[(&str, ValueType)] = &[
-    // examples/shop/metrics.ship
+    // per-service HTTP and restart queries, as the shop example first wrote them
     (
         r#"sum(rate(http_requests_total{service="checkout",code=~"5.."}[5m]))
     / sum(rate(http_requests_total{service="checkout"}[5m]))"#,
