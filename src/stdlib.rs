@@ -34,4 +34,14 @@ mod tests {
                 .all(|path| path.starts_with("std/") && !path.ends_with(".ship"))
         );
     }
+
+    #[test]
+    fn every_module_checks_clean() {
+        for path in module_paths() {
+            let mut loader = crate::MemoryLoader::new();
+            loader.insert("main.ship", format!("import \"{path}\" as module\n"));
+            let compilation = crate::check(&["main.ship".to_string()], &loader);
+            assert_eq!(compilation.diagnostics, Vec::new(), "{path}");
+        }
+    }
 }

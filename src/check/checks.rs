@@ -1,5 +1,6 @@
-//! `check` declarations in `before_promotion` and `after_promotion`: an HTTP GET (`http_get`), with an
-//! optional value its JSON answer must hold, or a container run to completion (`job`).
+//! `check` declarations in releases and pipelines: an HTTP GET (`http_get`), with an optional value its
+//! JSON answer must hold, or a container run to completion (`job`). A check that calls anything else
+//! uses a check definition (`check_defs.rs`).
 
 use std::ops::Range;
 
@@ -8,43 +9,56 @@ use super::args::ParamSpec;
 use super::model::{Check, CheckKind, JsonExpectation, JsonValue};
 use super::platform::Platform;
 use super::units::Duration;
-use super::values::unknown_choice;
 use crate::decimal::Decimal;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::names::ModuleId;
 use crate::source::Span;
 use crate::syntax::ast::{self, Call, Expr, ExprKind, StrLit, StrPart};
 
-const CHECK_KINDS: &[&str] = &["http_get", "job"];
+/// The built-in checks; a check definition runs one of them.
+pub const CHECK_KINDS: &[&str] = &["http_get", "job"];
 
 /// Argo decodes a JSON answer into 64-bit floats, which hold every integer exactly only up to 2^53;
 /// past that, two different numbers could compare equal.
 const LARGEST_EXACT_NUMBER: i128 = 1 << 53;
 
+/// True when `probe` calls a built-in check rather than a check definition.
+pub fn is_builtin(probe: &Call) -> bool {
+    matches!(probe.callee.as_slice(), [name] if CHECK_KINDS.contains(&name.name.as_str()))
+}
+
 impl Checker<'_> {
-    /// One `check name = ...`.
-    pub(super) fn check(&mut self, check: &ast::Check, platform: Option<&Platform>) -> Option<Check> {
+    /// One `check name = ...` written in `module`.
+    pub(super) fn check(&mut self, check: &ast::Check, module: ModuleId, platform: Option<&Platform>) -> Option<Check> {
         Some(Check {
             name: check.name.name.clone(),
             span: check.span,
-            kind: self.check_kind(&check.probe, platform)?,
+            kind: self.check_kind(&check.probe, module, platform)?,
         })
     }
 
-    /// What a check does: `http_get(...)` or `job(...)`.
-    pub(super) fn check_kind(&mut self, probe: &Call, platform: Option<&Platform>) -> Option<CheckKind> {
+    /// What a check written in `module` does: `http_get(...)`, `job(...)`, or what the check definition
+    /// it names does with its arguments.
+    pub(super) fn check_kind(
+        &mut self,
+        probe: &Call,
+        module: ModuleId,
+        platform: Option<&Platform>,
+    ) -> Option<CheckKind> {
+        if is_builtin(probe) {
+            self.builtin_check(probe, platform)
+        } else {
+            self.check_def_use(probe, module, platform)
+        }
+    }
+
+    /// A call of `http_get` or `job`.
+    pub(super) fn builtin_check(&mut self, probe: &Call, platform: Option<&Platform>) -> Option<CheckKind> {
         match probe.callee_name().as_str() {
             "http_get" => self.http_check(probe),
             "job" => self.job_check(probe, platform),
-            other => {
-                self.report(unknown_choice(
-                    Code::E0201,
-                    probe.callee_span(),
-                    other,
-                    "check",
-                    CHECK_KINDS,
-                ));
-                None
-            }
+            // Callers pass built-in calls only: anything else was reported where it was written.
+            _ => None,
         }
     }
 
@@ -287,10 +301,20 @@ fn json_path_problem(path: &str) -> Option<(Range<usize>, &'static str)> {
     None
 }
 
-/// The source span of a byte range of a literal without interpolations.
+/// The source span of a byte range of a literal without interpolations. A literal a check definition
+/// put together from its text and a use's argument has several pieces, each with its own place.
 fn span_in(literal: &StrLit, range: Range<usize>) -> Span {
-    match literal.parts.first() {
-        Some(StrPart::Text(piece)) => piece.span_of(range.start, range.end),
+    let mut piece_start = 0;
+    for part in &literal.parts {
+        let StrPart::Text(piece) = part else { break };
+        let piece_end = piece_start + piece.text.len();
+        if range.start < piece_end {
+            return piece.span_of(range.start - piece_start, range.end.min(piece_end) - piece_start);
+        }
+        piece_start = piece_end;
+    }
+    match literal.parts.last() {
+        Some(StrPart::Text(piece)) => piece.span_of(piece.text.len(), piece.text.len()),
         _ => literal.span,
     }
 }

@@ -4,12 +4,13 @@
 //! in one never stops the others. A declaration that produced an error is left out of the model (and
 //! names that failed to resolve are not reported again where they are used), so one mistake gives one
 //! diagnostic. Checks live in one file per family: `service.rs`, `release.rs`, `canary.rs`, `checks.rs`,
-//! `steps.rs`, `pipeline.rs`,
+//! `check_defs.rs`, `steps.rs`, `pipeline.rs`,
 //! `conditions.rs`, `metrics.rs`, `promql.rs`, `k8s_names.rs`, `policy.rs`; shared value readers in `values.rs`,
 //! units in `units.rs`.
 
 mod args;
 mod canary;
+mod check_defs;
 mod checks;
 mod conditions;
 pub mod k8s_names;
@@ -41,6 +42,7 @@ pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
         metrics: Vec::new(),
         steps: Vec::new(),
         environments: Vec::new(),
+        check_defs: Vec::new(),
         platforms_missing_prometheus_reported: BTreeSet::new(),
         deployed_per_environment: None,
     };
@@ -60,6 +62,10 @@ pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
         let checked = checker.environment(&declared.decl);
         checker.environments.push(checked);
     }
+    for declared in &program.checks {
+        let checked = checker.check_definition(&declared.decl);
+        checker.check_defs.push(checked);
+    }
     let mut services: Vec<model::Service> = (0..program.services.len())
         .filter_map(|idx| checker.service(crate::names::ServiceId(idx)))
         .collect();
@@ -75,6 +81,7 @@ pub struct Checker<'a> {
     metrics: Vec<Option<metrics::Signature>>,
     steps: Vec<Option<steps::CheckedStep>>,
     environments: Vec<Option<pipeline::CheckedEnvironment>>,
+    check_defs: Vec<Option<check_defs::CheckedDef>>,
     /// Platforms whose missing Prometheus address was reported already: once is enough.
     platforms_missing_prometheus_reported: BTreeSet<PlatformId>,
     /// The service being checked when its pipeline deploys it to environments: its own namespace is

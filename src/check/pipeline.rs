@@ -994,7 +994,7 @@ impl Checker<'_> {
         scope: &mut ValueScope<'_, '_>,
     ) -> Option<TaskKind> {
         let target = self.environment_use(environment, scope.module);
-        let check = self.check_kind(probe, scope.platform);
+        let check = self.check_kind(probe, scope.module, scope.platform);
         let deploy_name = format!("deploy_{}", environment.name);
         let deploy = scope.tasks.by_name.get(deploy_name.as_str()).copied().filter(|idx| {
             matches!(

@@ -221,7 +221,7 @@ impl Checker<'_> {
                 ok = false;
                 continue;
             }
-            match self.check(check, context.platform) {
+            match self.check(check, context.module, context.platform) {
                 Some(checked) => analysis.checks.push(checked),
                 None => ok = false,
             }

@@ -38,7 +38,8 @@ const SHELLS: &[&str] = &["sh", "bash", "ash", "dash", "zsh", "ksh"];
 /// The most retries a step may ask for; more only hides a broken step.
 const MAX_RETRIES: u64 = 10;
 
-/// A step parameter's type. Every value reaches the container as text.
+/// A step parameter's type. Every value reaches the container as text. Check definitions take the
+/// same types, for the same reason: what they are given ends up in a check's text.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepParamType {
     /// Text.
@@ -52,14 +53,14 @@ pub enum StepParamType {
 }
 
 impl StepParamType {
-    const ALL: [(&'static str, StepParamType); 4] = [
+    pub(super) const ALL: [(&'static str, StepParamType); 4] = [
         ("string", StepParamType::String),
         ("int", StepParamType::Int),
         ("bool", StepParamType::Bool),
         ("duration", StepParamType::Duration),
     ];
 
-    fn parse(name: &str) -> Option<StepParamType> {
+    pub(super) fn parse(name: &str) -> Option<StepParamType> {
         StepParamType::ALL.iter().find(|(n, _)| *n == name).map(|(_, ty)| *ty)
     }
 

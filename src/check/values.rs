@@ -296,16 +296,27 @@ impl Checker<'_> {
     /// Reports `{{` in a string that Argo will template, where it would be read as an Argo variable.
     pub fn reject_argo_templates(&mut self, literal: &StrLit, what: &str) -> bool {
         let mut clean = true;
+        // A check definition's text and a use's argument are pieces of their own, and a `{` ending one
+        // with a `{` starting the next is a `{{` all the same; it is shown at the second `{`.
+        let mut after_open_brace = false;
         for part in &literal.parts {
-            let StrPart::Text(piece) = part else { continue };
-            if let Some(at) = piece.text.find("{{") {
+            let StrPart::Text(piece) = part else {
+                after_open_brace = false;
+                continue;
+            };
+            let across_pieces = (after_open_brace && piece.text.starts_with('{')).then(|| piece.span_of(0, 1));
+            let within_piece = piece.text.find("{{").map(|at| piece.span_of(at, at + 2));
+            if let Some(span) = across_pieces.or(within_piece) {
                 clean = false;
                 self.report(
-                    Diagnostic::new(Code::E0508, piece.span_of(at, at + 2), format!("{what} contains `{{{{`"))
+                    Diagnostic::new(Code::E0508, span, format!("{what} contains `{{{{`"))
                         .label("Argo would read this as the start of one of its own variables")
                         .help("Argo substitutes `{{...}}` in analysis strings when a release runs; remove it, or use `${...}` for a parameter")
                         .note("a literal `{{` cannot be passed through an Argo AnalysisTemplate"),
                 );
+            }
+            if !piece.text.is_empty() {
+                after_open_brace = piece.text.ends_with('{');
             }
         }
         clean

@@ -142,6 +142,17 @@ impl Diagnostics {
         self.items.is_empty()
     }
 
+    /// How many diagnostics were recorded: a mark for [`Diagnostics::since_mut`].
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// The diagnostics recorded after `mark`, for a caller that knows more about where they arose
+    /// than the check that reported them.
+    pub fn since_mut(&mut self, mark: usize) -> &mut [Diagnostic] {
+        self.items.get_mut(mark..).unwrap_or_default()
+    }
+
     /// The diagnostics in reporting order: by file path, then offset, then code; exact duplicates
     /// (the same problem reached twice, e.g. through two imports) are dropped.
     pub fn into_sorted(self, sources: &SourceMap) -> Vec<Diagnostic> {

@@ -497,7 +497,7 @@ pub struct Field {
 }
 
 /// A value.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Expr {
     /// What kind of value.
     pub kind: ExprKind,
@@ -506,7 +506,7 @@ pub struct Expr {
 }
 
 /// The kinds of value.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum ExprKind {
     /// `"text"` or `"""text"""`.
     Str(StrLit),
@@ -538,14 +538,14 @@ impl Expr {
 }
 
 /// A number with one or more unit suffixes.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Quantity {
     /// `(number, unit)` in order: `1h30m` is `[(1, "h"), (30, "m")]`.
     pub parts: Vec<(Decimal, String)>,
 }
 
 /// `name(args)`
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Call {
     /// The function or metric, possibly qualified.
     pub callee: Vec<Ident>,
@@ -579,7 +579,7 @@ pub fn join_path(path: &[Ident]) -> String {
 }
 
 /// One argument: positional, or `name: value`.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Arg {
     /// The name, for a named argument.
     pub name: Option<Ident>,
@@ -590,7 +590,7 @@ pub struct Arg {
 }
 
 /// `key: value` in an object.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Entry {
     /// The key.
     pub key: Ident,
@@ -599,7 +599,7 @@ pub struct Entry {
 }
 
 /// A string literal, decoded, split into text and `${...}` interpolations.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct StrLit {
     /// The pieces, in order.
     pub parts: Vec<StrPart>,
@@ -632,7 +632,7 @@ impl StrLit {
 }
 
 /// A piece of a string literal.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum StrPart {
     /// Literal text.
     Text(TextPiece),
@@ -642,7 +642,7 @@ pub enum StrPart {
 
 /// Decoded literal text with a map back to the source, so a problem inside a string (a bad query
 /// character, say) can be pointed at exactly.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct TextPiece {
     /// The decoded text.
     pub text: String,
@@ -667,7 +667,7 @@ impl TextPiece {
 }
 
 /// `${a.b}` inside a string.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Interpolation {
     /// The dotted name.
     pub path: Vec<Ident>,

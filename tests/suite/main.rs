@@ -19,5 +19,6 @@ mod format;
 mod hostile;
 mod mutation;
 mod precommit;
+mod stdlib;
 mod support;
 mod ui;
