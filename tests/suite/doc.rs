@@ -1,0 +1,208 @@
+//! `shipc doc`: what a module's reference documentation shows (exported definitions with their
+//! signatures as written and their doc comments; never private ones, nor the modules a file imports),
+//! and that it is written only from sources without errors.
+
+use shipc::MemoryLoader;
+
+use crate::support;
+
+/// A module with every kind of definition, two of them private, defaults that need care in Markdown,
+/// and doc comments written in Markdown.
+const SHARED_CI: &str = r#"// Steps, metrics, checks and environments that the shop's services share.
+//
+// Every definition here but `cleanup` is exported.
+
+import "std/checks" as std_checks
+
+/// Builds and pushes an image with [kaniko](https://github.com/GoogleContainerTools/kaniko).
+///
+/// - `destination` is the image to push, tag included.
+/// - The pushed image's digest is the `digest` output.
+step kaniko(destination: string, context: string = "dir:///work/src", verbosity: string = "warn") {
+  image         = "gcr.io/kaniko-project/executor:v1.23.2"
+  args          = ["--context=${context}", "--destination=${destination}", "--verbosity=${verbosity}"]
+  outputs       = { digest: "/work/digest", image_ref: "/work/ref" }
+  run_as_root   = true
+  writable_root = true
+}
+
+/// Not exported, so not documented.
+private step cleanup() {
+  image = "alpine:3.20"
+  run   = "rm -rf /work/cache"
+}
+
+// An ordinary comment: no documentation.
+step greet(greeting: string = "say `hi` & <bye>", attempts: int = 3, wait: duration = 1m30s) {
+  image = "alpine:3.20"
+  run   = "echo \"${greeting}\""
+}
+
+/// Share of requests answered with a 5xx status, over `window`.
+metric error_rate(svc: service, window: duration = 5m) : ratio = prometheus """
+  sum(rate(http_requests_total{service="${svc.name}",code=~"5.."}[${window}]))
+    / sum(rate(http_requests_total{service="${svc.name}"}[${window}]))
+"""
+
+/// Answers 200 on `path` (which starts with `/`) & <nothing else>.
+check healthy(path: string = "/healthz") = http_get(path, expect: 200)
+
+/// Where every merge to `main` goes first.
+environment staging {
+  namespace = "shop-staging"
+  replicas  = 1
+}
+
+/// Private environments stay out too.
+private environment scratch {
+  namespace = "shop-scratch"
+}
+"#;
+
+const SHARED_CI_DOC: &str = r#"## lib/shared\_ci.ship
+
+Steps, metrics, checks and environments that the shop's services share.
+
+Every definition here but `cleanup` is exported.
+
+```ship
+import "./lib/shared_ci" // from a file at the project root
+```
+
+### `kaniko`
+
+```ship
+step kaniko(destination: string, context: string = "dir:///work/src", verbosity: string = "warn")
+```
+
+- image: `"gcr.io/kaniko-project/executor:v1.23.2"`
+- output `digest`: `"/work/digest"`
+- output `image_ref`: `"/work/ref"`
+
+Builds and pushes an image with [kaniko](https://github.com/GoogleContainerTools/kaniko).
+
+- `destination` is the image to push, tag included.
+- The pushed image's digest is the `digest` output.
+
+### `greet`
+
+```ship
+step greet(greeting: string = "say `hi` & <bye>", attempts: int = 3, wait: duration = 1m30s)
+```
+
+- image: `"alpine:3.20"`
+
+### `error_rate`
+
+```ship
+metric error_rate(svc: service, window: duration = 5m) : ratio
+```
+
+- provider: `prometheus`
+
+Share of requests answered with a 5xx status, over `window`.
+
+### `healthy`
+
+```ship
+check healthy(path: string = "/healthz")
+```
+
+- probe: `http_get`
+
+Answers 200 on `path` (which starts with `/`) & <nothing else>.
+
+### `staging`
+
+```ship
+environment staging
+```
+
+- namespace: `"shop-staging"`
+- replicas: `1`
+
+Where every merge to `main` goes first.
+"#;
+
+/// A file that imports the shared module.
+const APP: &str = r#"// The shop's CI.
+import "./lib/shared_ci" as ci
+
+/// Lints with the team's settings.
+step lint() {
+  image = "golangci/golangci-lint:v2.1"
+  run   = "golangci-lint run"
+}
+"#;
+
+fn project() -> MemoryLoader {
+    let mut loader = MemoryLoader::new();
+    loader.insert("lib/shared_ci.ship", SHARED_CI);
+    loader.insert("app.ship", APP);
+    loader
+}
+
+/// The documentation of `roots`, which must check without a diagnostic.
+fn documentation(roots: &[&str], loader: &MemoryLoader) -> String {
+    let roots: Vec<String> = roots.iter().map(|root| root.to_string()).collect();
+    let (compilation, markdown) = shipc::doc(&roots, loader, false);
+    assert!(
+        compilation.diagnostics.is_empty(),
+        "{}",
+        support::render_diagnostics(&compilation)
+    );
+    markdown.unwrap()
+}
+
+#[test]
+fn a_module_shows_its_exported_definitions_as_written() {
+    assert_eq!(documentation(&["lib/shared_ci.ship"], &project()), SHARED_CI_DOC);
+}
+
+#[test]
+fn only_the_given_files_are_documented_not_what_they_import() {
+    let markdown = documentation(&["app.ship"], &project());
+    assert!(markdown.starts_with("## app.ship\n\nThe shop's CI.\n"), "{markdown}");
+    assert!(markdown.contains("### `lint`"), "{markdown}");
+    assert!(!markdown.contains("shared"), "{markdown}");
+}
+
+#[test]
+fn modules_follow_each_other_in_the_order_given() {
+    let markdown = documentation(&["app.ship", "lib/shared_ci.ship"], &project());
+    let expected_end = format!("Lints with the team's settings.\n\n{SHARED_CI_DOC}");
+    assert!(markdown.ends_with(&expected_end), "{markdown}");
+}
+
+#[test]
+fn a_module_with_an_error_is_reported_and_not_documented() {
+    let mut loader = project();
+    loader.insert(
+        "lib/shared_ci.ship",
+        SHARED_CI.replace("  image = \"alpine:3.20\"\n  run   = \"echo", "  run   = \"echo"),
+    );
+    let (compilation, markdown) = shipc::doc(&["app.ship".to_string()], &loader, false);
+    assert!(markdown.is_none());
+    assert!(
+        support::render_diagnostics(&compilation).contains("step `greet` has no `image`"),
+        "{}",
+        support::render_diagnostics(&compilation)
+    );
+}
+
+#[test]
+fn the_text_ends_with_one_line_break_and_no_line_ends_in_a_space() {
+    let files = support::ship_files_under(&support::repo_root().join("examples"));
+    let roots: Vec<String> = files.iter().map(|file| support::rel(file)).collect();
+    let (compilation, markdown) = shipc::doc(&roots, &support::loader_for(&files), true);
+    assert!(
+        !compilation.has_errors(),
+        "{}",
+        support::render_diagnostics(&compilation)
+    );
+    let markdown = markdown.unwrap();
+    assert!(markdown.ends_with('\n') && !markdown.ends_with("\n\n"), "{markdown}");
+    for line in markdown.lines() {
+        assert_eq!(line, line.trim_end(), "a line ends in white space");
+    }
+}
