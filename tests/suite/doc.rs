@@ -1,10 +1,11 @@
 //! `shipc doc`: what a module's reference documentation shows (exported definitions with their
 //! signatures as written and their doc comments; never private ones, nor the modules a file imports),
-//! and that it is written only from sources without errors.
+//! and that the command writes it, to standard output or atomically to a file, only from sources
+//! without errors.
 
 use shipc::MemoryLoader;
 
-use crate::support;
+use crate::support::{self, shipc, stderr, write};
 
 /// A module with every kind of definition, two of them private, defaults that need care in Markdown,
 /// and doc comments written in Markdown.
@@ -204,5 +205,90 @@ fn the_text_ends_with_one_line_break_and_no_line_ends_in_a_space() {
     assert!(markdown.ends_with('\n') && !markdown.ends_with("\n\n"), "{markdown}");
     for line in markdown.lines() {
         assert_eq!(line, line.trim_end(), "a line ends in white space");
+    }
+}
+
+/// A scratch project holding the two files above.
+fn project_dir(name: &str) -> std::path::PathBuf {
+    let dir = support::scratch_dir(name);
+    write(&dir, "lib/shared_ci.ship", SHARED_CI);
+    write(&dir, "app.ship", APP);
+    dir
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn doc_prints_the_documentation_after_a_note_naming_its_command() {
+    let dir = project_dir("doc-stdout");
+    let output = shipc(&dir, &["doc", "lib"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let note = shipc::doc::generated_note("shipc doc lib");
+    assert_eq!(stdout(&output), format!("{note}{SHARED_CI_DOC}"));
+    assert!(stderr(&output).is_empty(), "{}", stderr(&output));
+}
+
+#[test]
+fn doc_documents_the_current_directory_by_default() {
+    let dir = project_dir("doc-default");
+    let output = shipc(&dir, &["doc"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let markdown = stdout(&output);
+    assert!(
+        markdown.contains("\n## app.ship\n") && markdown.ends_with(SHARED_CI_DOC),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn doc_writes_the_out_file_only_when_there_is_no_error() {
+    let dir = project_dir("doc-out");
+    let first = shipc(&dir, &["doc", "lib", "--out", "reference/ci.md"]);
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert!(stdout(&first).is_empty());
+    let written = std::fs::read_to_string(dir.join("reference/ci.md")).unwrap();
+    let note = shipc::doc::generated_note("shipc doc lib --out reference/ci.md");
+    assert_eq!(written, format!("{note}{SHARED_CI_DOC}"));
+
+    write(
+        &dir,
+        "lib/shared_ci.ship",
+        &SHARED_CI.replace("  image = \"alpine:3.20\"\n  run   = \"echo", "  run   = \"echo"),
+    );
+    let second = shipc(&dir, &["doc", "lib", "--out", "reference/ci.md"]);
+    assert_eq!(second.status.code(), Some(1));
+    assert!(stderr(&second).contains("error[E0210]"), "{}", stderr(&second));
+    let files: Vec<String> = support::tree_bytes(&dir.join("reference"))
+        .into_iter()
+        .map(|(path, _)| path)
+        .collect();
+    assert_eq!(files, ["ci.md"], "a failed run leaves no temporary file");
+    assert_eq!(std::fs::read_to_string(dir.join("reference/ci.md")).unwrap(), written);
+
+    write(&dir, "lib/shared_ci.ship", SHARED_CI);
+    let third = shipc(&dir, &["doc", "app.ship", "--out", "reference/ci.md"]);
+    assert_eq!(third.status.code(), Some(0), "{}", stderr(&third));
+    let replaced = std::fs::read_to_string(dir.join("reference/ci.md")).unwrap();
+    assert!(
+        replaced.contains("## app.ship") && !replaced.contains("kaniko"),
+        "{replaced}"
+    );
+}
+
+#[test]
+fn doc_usage_errors_exit_with_2() {
+    let dir = project_dir("doc-usage");
+    std::fs::create_dir_all(dir.join("reference")).unwrap();
+    let cases: [&[&str]; 3] = [
+        &["doc", "lib", "--out", "reference"],
+        &["doc", "missing.ship"],
+        &["doc", "--stdlib", "--bogus"],
+    ];
+    for args in cases {
+        let output = shipc(&dir, args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(stdout(&output).is_empty(), "{args:?}");
     }
 }
