@@ -1,9 +1,14 @@
 //! `shipc doc`: what a module's reference documentation shows (exported definitions with their
 //! signatures as written and their doc comments; never private ones, nor the modules a file imports),
 //! and that the command writes it, to standard output or atomically to a file, only from sources
-//! without errors.
+//! without errors. `docs/stdlib.md` is the standard library's, and every definition there is
+//! documented.
 
 use shipc::MemoryLoader;
+use shipc::diagnostics::Diagnostics;
+use shipc::doc::comments::{doc_comment, module_description};
+use shipc::source::SourceMap;
+use shipc::syntax::ast::Item;
 
 use crate::support::{self, shipc, stderr, write};
 
@@ -291,4 +296,49 @@ fn doc_usage_errors_exit_with_2() {
         assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
         assert!(stdout(&output).is_empty(), "{args:?}");
     }
+}
+
+/// Writes the standard library reference with the command its first line names, in a scratch
+/// directory, so that the command is tested too.
+#[test]
+fn docs_stdlib_md_is_the_current_standard_library_reference() {
+    let dir = support::scratch_dir("doc-stdlib");
+    let output = shipc(&dir, &["doc", "--stdlib", "--out", "docs/stdlib.md"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let fresh = std::fs::read_to_string(dir.join("docs/stdlib.md")).unwrap();
+    let committed = std::fs::read_to_string(support::repo_root().join("docs/stdlib.md")).unwrap_or_default();
+    assert!(
+        fresh == committed,
+        "docs/stdlib.md does not match stdlib/: run `cargo run -- doc --stdlib --out docs/stdlib.md`"
+    );
+}
+
+#[test]
+fn every_standard_library_module_is_described_and_every_export_documented() {
+    let mut missing = Vec::new();
+    for (path, text) in shipc::stdlib::MODULES {
+        if module_description(text).is_empty() {
+            missing.push(format!("{path}: no description (`//` lines opening the file)"));
+        }
+        let mut sources = SourceMap::new();
+        let source = sources.add(*path, text.to_string());
+        let mut diagnostics = Diagnostics::new();
+        let file = shipc::syntax::parse(source, sources.file(source).text(), &mut diagnostics);
+        assert!(!diagnostics.has_errors(), "{path} has syntax errors");
+        for item in &file.items {
+            let (kind, name, private, span) = match item {
+                Item::Step(step) => ("step", &step.name, step.private, step.span),
+                Item::Metric(metric) => ("metric", &metric.name, metric.private, metric.span),
+                Item::Check(check) => ("check", &check.name, check.private, check.span),
+                Item::Environment(environment) => {
+                    ("environment", &environment.name, environment.private, environment.span)
+                }
+                _ => continue,
+            };
+            if !private && doc_comment(text, span.start as usize).is_empty() {
+                missing.push(format!("{path}: {kind} `{}` has no `///` doc comment", name.name));
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
 }
