@@ -40,6 +40,8 @@ enum Command {
         #[arg(long, value_enum, default_value_t = GraphStyle::Mermaid)]
         style: GraphStyle,
     },
+    /// Write the reference documentation of modules, in Markdown, from their `///` doc comments.
+    Doc(DocArgs),
     /// Rewrite .ship files in the canonical layout.
     Fmt {
         /// Files or directories to format (directories are searched for *.ship files).
@@ -79,6 +81,27 @@ struct InitArgs {
     /// The Prometheus address, when a platform file is created.
     #[arg(long, default_value = "http://prometheus.monitoring.svc.cluster.local:9090")]
     prometheus: String,
+}
+
+#[derive(clap::Args, Debug)]
+struct DocArgs {
+    /// Files or directories to document (directories are searched for *.ship files); the files they
+    /// import are checked but not documented [default: . unless --stdlib is given].
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// Document every standard library module (`std/...`), before the PATHs.
+    #[arg(long)]
+    stdlib: bool,
+    /// File to write the Markdown to, replaced only when there is no error [default: standard output].
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// How diagnostics are printed.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// The project root: imports may not leave it and paths are shown relative to it
+    /// [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -142,6 +165,7 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
         Command::Check(common) => (common, None),
         Command::Build { common, out } => (common, Some(out)),
         Command::Graph { common, style } => return graph(&common, style),
+        Command::Doc(args) => return doc(&args),
         Command::Init(args) => return init(&args),
         Command::Fmt { paths, check } => return fmt(&paths, check),
         Command::Explain { code } => {
@@ -230,6 +254,73 @@ fn graph(common: &CommonArgs, style: GraphStyle) -> Result<ExitCode, String> {
     }
     print!("{}", drawing.unwrap_or_default());
     Ok(ExitCode::SUCCESS)
+}
+
+/// Checks the modules to document and, when there is no error, writes their documentation (to a file
+/// atomically, so that a failed run leaves the previous documentation whole).
+fn doc(args: &DocArgs) -> Result<ExitCode, String> {
+    let root = project_directory(args.root.as_deref())?;
+    if let Some(out) = &args.out
+        && out.is_dir()
+    {
+        return Err(format!("cannot write `{}`: it is a directory", out.display()));
+    }
+    let paths = match args.paths.as_slice() {
+        [] if !args.stdlib => vec![PathBuf::from(".")],
+        given => given.to_vec(),
+    };
+    let roots = discover(&root, &paths)?;
+    let loader = DiskLoader { root };
+    let stdlib = args.stdlib;
+    let (compilation, markdown) = run_with_large_stack(move || crate::doc(&roots, &loader, stdlib))?;
+    report(&compilation, args.format);
+    if let Some(code) = exit_code(&compilation) {
+        return Ok(code);
+    }
+    let text = format!(
+        "{}{}",
+        crate::doc::generated_note(&doc_command(args)),
+        markdown.unwrap_or_default()
+    );
+    match &args.out {
+        Some(out) => write_file(out, &text).map_err(|error| format!("cannot write `{}`: {error}", out.display()))?,
+        None => print!("{text}"),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The command line that writes this documentation again, for its first line. Diagnostics options
+/// are left out: they do not change the text.
+fn doc_command(args: &DocArgs) -> String {
+    let mut words = vec!["shipc".to_string(), "doc".to_string()];
+    words.extend(args.paths.iter().map(|path| path.display().to_string()));
+    if args.stdlib {
+        words.push("--stdlib".to_string());
+    }
+    if let Some(root) = &args.root {
+        words.extend(["--root".to_string(), root.display().to_string()]);
+    }
+    if let Some(out) = &args.out {
+        words.extend(["--out".to_string(), out.display().to_string()]);
+    }
+    words.join(" ")
+}
+
+/// Writes a file atomically: an existing one is replaced as `fmt` replaces sources, and a new one is
+/// written beside its place under a temporary name, then renamed into it.
+fn write_file(path: &Path, text: &str) -> std::io::Result<()> {
+    if path.exists() {
+        return replace_file(path, text);
+    }
+    let parent = parent_of(path);
+    std::fs::create_dir_all(&parent)?;
+    let name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = parent.join(format!(".{name}.shipc-new"));
+    write_synced(&temporary, text.as_bytes())?;
+    std::fs::rename(&temporary, path)
 }
 
 /// Formats files in place (each replaced atomically), or with `check` lists those that would change.

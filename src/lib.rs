@@ -15,6 +15,7 @@ pub mod check;
 pub mod cli;
 pub mod decimal;
 pub mod diagnostics;
+pub mod doc;
 pub mod emit;
 pub mod format;
 pub mod graph;
@@ -74,6 +75,38 @@ pub fn graph(roots: &[String], loader: &dyn Loader, style: graph::Style) -> (Com
     (finish(sources, diagnostics, &program, Vec::new()), drawing)
 }
 
+/// Checks `roots` and, with `stdlib`, every standard library module; when no error was found, renders
+/// the reference documentation of those modules (the standard library first), but not of the modules
+/// they import, as Markdown.
+pub fn doc(roots: &[String], loader: &dyn Loader, stdlib: bool) -> (Compilation, Option<String>) {
+    let documented: Vec<String> = stdlib
+        .then(stdlib::module_paths)
+        .into_iter()
+        .flatten()
+        .map(str::to_string)
+        .chain(roots.iter().cloned())
+        .collect();
+    let (mut sources, mut diagnostics, program, _) = front_end(&documented, loader);
+    let mut markdown = None;
+    if !diagnostics.has_errors() {
+        let modules: Vec<names::ModuleId> = documented
+            .iter()
+            .filter_map(|path| program.modules.iter().position(|module| module.path == *path))
+            .map(names::ModuleId)
+            .collect();
+        match doc::render(&program, &sources, &modules) {
+            Ok(text) => markdown = Some(text),
+            Err(message) => internal_error(
+                &mut sources,
+                &mut diagnostics,
+                None,
+                &format!("documentation: {message}"),
+            ),
+        }
+    }
+    (finish(sources, diagnostics, &program, Vec::new()), markdown)
+}
+
 /// Syntax, names and checks: everything before lowering.
 fn front_end(roots: &[String], loader: &dyn Loader) -> (SourceMap, Diagnostics, names::Program, check::Model) {
     let mut sources = SourceMap::new();
@@ -106,20 +139,22 @@ fn compile(roots: &[String], loader: &dyn Loader, emit_files: bool) -> Compilati
         match emit::emit(&bundle, &sources) {
             Ok(files) => outputs = files,
             Err((message, origin)) => {
-                let span = match origin {
-                    Some(span) => span,
-                    None => source::Span::new(sources.add("<output>", String::new()), 0, 0),
-                };
-                diagnostics.push(
-                    Diagnostic::new(
-                        Code::E0001,
-                        span,
-                        format!("internal error while writing manifests: {message}"),
-                    )
-                    .help("this is a bug in shipc; please report it with the input that triggers it"),
-                );
+                internal_error(&mut sources, &mut diagnostics, origin, &format!("manifests: {message}"));
             }
         }
     }
     finish(sources, diagnostics, &program, outputs)
+}
+
+/// Reports a failure to produce output from a program without errors, which is a bug in shipc, at
+/// `origin` or, when nothing in the sources caused it, at the output itself.
+fn internal_error(sources: &mut SourceMap, diagnostics: &mut Diagnostics, origin: Option<source::Span>, what: &str) {
+    let span = match origin {
+        Some(span) => span,
+        None => source::Span::new(sources.add("<output>", String::new()), 0, 0),
+    };
+    diagnostics.push(
+        Diagnostic::new(Code::E0001, span, format!("internal error while writing {what}"))
+            .help("this is a bug in shipc; please report it with the input that triggers it"),
+    );
 }

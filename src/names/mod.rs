@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 pub use modules::{LoadError, Loader, ModuleId};
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
-use crate::source::{SourceMap, Span};
+use crate::source::{SourceId, SourceMap, Span};
 use crate::stdlib;
 use crate::syntax::ast::{self, Ident};
 
@@ -203,6 +203,8 @@ pub struct Program {
 pub struct ModuleInfo {
     /// Project-relative path.
     pub path: String,
+    /// Its text, where `shipc doc` reads the comments that the syntax tree leaves out.
+    pub source: SourceId,
     /// Imported modules and the span of each `import`.
     pub imports: Vec<(ModuleId, Span)>,
 }
@@ -452,6 +454,7 @@ pub fn resolve(
         imports_here.push(imports);
         program.modules.push(ModuleInfo {
             path: module.path,
+            source: module.source,
             imports: module.imports,
         });
     }

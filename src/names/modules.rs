@@ -95,6 +95,12 @@ pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diag
         if state.by_path.contains_key(root) {
             continue;
         }
+        // `shipc doc --stdlib` documents the standard library by giving its modules as roots; they are
+        // embedded, as when they are imported, so the loader never sees their paths.
+        if let Some(text) = stdlib::module(root) {
+            state.add(root, text.to_string());
+            continue;
+        }
         match state.read(root) {
             Ok(text) => {
                 state.add(root, text);
@@ -401,6 +407,21 @@ mod tests {
                 "{importer} {spec}"
             );
         }
+    }
+
+    #[test]
+    fn a_standard_library_module_given_as_a_root_is_embedded_not_loaded() {
+        let mut sources = SourceMap::new();
+        let mut diagnostics = Diagnostics::new();
+        let loaded = load(
+            &["std/checks".to_string()],
+            &MemoryLoader::new(),
+            &mut sources,
+            &mut diagnostics,
+        );
+        assert!(diagnostics.is_empty() && !loaded.unreadable_root);
+        let paths: Vec<&str> = loaded.modules.iter().map(|module| module.path.as_str()).collect();
+        assert_eq!(paths, ["std/checks"]);
     }
 }
 

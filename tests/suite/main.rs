@@ -12,6 +12,7 @@
 mod build;
 mod cli;
 mod commands;
+mod doc;
 mod docs;
 mod examples;
 mod explain;
