@@ -18,7 +18,7 @@ use super::model::CheckKind;
 use super::platform::Platform;
 use super::steps::StepParamType;
 use super::units;
-use super::values::{FirstSeen, unknown_choice};
+use super::values::{FirstSeen, unknown_choice, unknown_parameter};
 use crate::decimal::Decimal;
 use crate::diagnostics::{Code, Diagnostic, Label, suggest};
 use crate::names::{CheckDefId, ModuleId, Symbol, SymbolKind};
@@ -165,15 +165,7 @@ impl Checker<'_> {
             let help = suggest::help_for(&first.name, names).unwrap_or_else(|| {
                 "a check definition sees only its parameters: add one for this value, and pass the value where the check is used".to_string()
             });
-            self.report(
-                Diagnostic::new(
-                    Code::E0211,
-                    first.span,
-                    format!("`{}` is not a parameter of `{}`", first.name, decl.name.name),
-                )
-                .label("unknown parameter")
-                .help(help),
-            );
+            self.report(unknown_parameter(first, &decl.name.name, help));
             return;
         }
         if let Some(field) = path.get(1) {

@@ -11,7 +11,7 @@ use super::Checker;
 use super::args::ParamSpec;
 use super::model::{NAMESPACE_PLACEHOLDER, Version};
 use super::units::{Duration, MetricUnit};
-use super::values::{FirstSeen, unknown_choice};
+use super::values::{FirstSeen, unknown_choice, unknown_parameter};
 use crate::decimal::Decimal;
 use crate::diagnostics::{Code, Diagnostic, suggest};
 use crate::names::{MetricId, ModuleId, Symbol, SymbolKind};
@@ -232,15 +232,7 @@ impl Checker<'_> {
                             decl.name.name, first.name
                         )
                     });
-                self.report(
-                    Diagnostic::new(
-                        Code::E0211,
-                        first.span,
-                        format!("`{}` is not a parameter of `{}`", first.name, decl.name.name),
-                    )
-                    .label("unknown parameter")
-                    .help(help),
-                );
+                self.report(unknown_parameter(first, &decl.name.name, help));
                 continue;
             };
             let fields: Vec<&ast::Ident> = interpolation.path.iter().skip(1).collect();

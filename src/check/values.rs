@@ -68,6 +68,17 @@ impl<'a> FieldSet<'a> {
     }
 }
 
+/// A reference in the body of a declaration (`owner`) to a parameter it does not declare.
+pub fn unknown_parameter(name: &Ident, owner: &str, help: String) -> Diagnostic {
+    Diagnostic::new(
+        Code::E0211,
+        name.span,
+        format!("`{}` is not a parameter of `{owner}`", name.name),
+    )
+    .label("unknown parameter")
+    .help(help)
+}
+
 /// "unknown {what} `name`" for a word that must be one of `choices`: the label lists them and the help
 /// suggests the closest. Callers may add a note before reporting it.
 pub fn unknown_choice(code: Code, span: Span, name: &str, what: &str, choices: &[&str]) -> Diagnostic {

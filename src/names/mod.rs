@@ -140,35 +140,11 @@ impl Scope {
         self.symbols.get(name).map(|(symbol, _)| *symbol)
     }
 
-    /// The names of every service visible here, for suggestions.
-    pub fn service_names(&self) -> impl Iterator<Item = &str> {
-        self.names_where(|symbol| matches!(symbol, Symbol::Service(_)))
-    }
-
-    /// The names of every metric visible here, for suggestions.
-    pub fn metric_names(&self) -> impl Iterator<Item = &str> {
-        self.names_where(|symbol| matches!(symbol, Symbol::Metric(_)))
-    }
-
-    /// The names of every step definition visible here, for suggestions.
-    pub fn step_names(&self) -> impl Iterator<Item = &str> {
-        self.names_where(|symbol| matches!(symbol, Symbol::Step(_)))
-    }
-
-    /// The names of every environment visible here, for suggestions.
-    pub fn environment_names(&self) -> impl Iterator<Item = &str> {
-        self.names_where(|symbol| matches!(symbol, Symbol::Environment(_)))
-    }
-
     /// The names of every declaration of `kind` visible here, for suggestions.
     pub fn names_of(&self, kind: SymbolKind) -> impl Iterator<Item = &str> {
-        self.names_where(move |symbol| kind.holds(*symbol))
-    }
-
-    fn names_where(&self, keep: impl Fn(&Symbol) -> bool) -> impl Iterator<Item = &str> {
         self.symbols
             .iter()
-            .filter(move |(_, (symbol, _))| keep(symbol))
+            .filter(move |(_, (symbol, _))| kind.holds(*symbol))
             .map(|(name, _)| name.as_str())
     }
 }
