@@ -28,8 +28,10 @@ enum Command {
     Build {
         #[command(flatten)]
         common: CommonArgs,
-        /// Directory to write the manifests to; it is replaced as a whole, only when the build succeeds.
-        #[arg(long, value_name = "DIR")]
+        /// Where to write the manifests: a directory, replaced as a whole only when the build succeeds; a
+        /// file ending in `.yaml` or `.yml`, which gets every object as one multi-document YAML stream,
+        /// replaced atomically; or `-`, the same stream on standard output (`| kubectl apply -f -`).
+        #[arg(long, value_name = "DIR|FILE.yaml|-")]
         out: PathBuf,
     },
     /// Draw each service's release flow (Mermaid or Graphviz DOT) on standard output.
@@ -182,40 +184,316 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
         }
     };
     let root = project_root(&common)?;
-    if let Some(out) = &out {
-        if out.file_name().is_none() {
-            return Err(format!("`{}` does not name a directory", out.display()));
-        }
-        recover_interrupted_output(out)?;
-    }
+    let mut output = match &out {
+        Some(out) => Some(Output::for_path(out, common.format)?),
+        None => None,
+    };
     let roots = discover(&root, &common.paths)?;
     let loader = DiskLoader { root: root.clone() };
-    let building = out.is_some();
-    let compilation = run_with_large_stack(move || {
-        if building {
-            crate::build(&roots, &loader)
-        } else {
-            crate::check(&roots, &loader)
-        }
+    let (compilation, output) = run_with_large_stack(move || {
+        let compilation = match &mut output {
+            Some(output) => crate::build_each(&roots, &loader, &mut |file| output.write(file)),
+            None => Ok(crate::check(&roots, &loader)),
+        };
+        (compilation, output)
     })?;
+    let compilation = match compilation {
+        Ok(compilation) => compilation,
+        Err(message) => {
+            if let Some(output) = output {
+                output.abort();
+            }
+            return Err(message);
+        }
+    };
     report(&compilation, common.format);
     if let Some(code) = exit_code(&compilation) {
+        if let Some(output) = output {
+            output.abort();
+        }
         return Ok(code);
     }
-    if let Some(out) = out {
-        write_output(&out, &compilation.outputs)
-            .map_err(|error| format!("cannot write `{}`: {error}", out.display()))?;
+    if let Some(output) = output {
+        let written = output.commit()?;
         if common.format == Format::Human {
             let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
             eprintln!(
                 "shipc: wrote {} for {} to {}",
-                plural(compilation.outputs.len(), "file"),
+                plural(written.count, written.unit),
                 plural(compilation.n_services, "service"),
-                out.display()
+                written.to
             );
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where `shipc build` writes, filled file by file as the compiler renders them.
+enum Output {
+    Directory(DirectoryOutput),
+    Stream(StreamOutput),
+}
+
+/// What a finished output holds, for the closing message.
+struct Written {
+    count: usize,
+    unit: &'static str,
+    to: String,
+}
+
+impl Output {
+    /// The output `--out PATH` asks for: `-` is standard output, a `.yaml` or `.yml` file one stream,
+    /// anything else a directory.
+    fn for_path(out: &Path, format: Format) -> Result<Output, String> {
+        if out.as_os_str() == "-" {
+            if format != Format::Human {
+                return Err(
+                    "`--out -` writes the manifests to standard output, where `--format json`, `sarif` and `short` write diagnostics; use `--out FILE.yaml`".to_string(),
+                );
+            }
+            return Ok(Output::Stream(StreamOutput::new(None)));
+        }
+        if out.file_name().is_none() {
+            return Err(format!("`{}` does not name a directory or a file", out.display()));
+        }
+        let is_stream_file = out
+            .extension()
+            .is_some_and(|extension| extension == "yaml" || extension == "yml");
+        if is_stream_file {
+            if out.is_dir() {
+                return Err(format!(
+                    "cannot write `{}`: it is a directory; a path ending in `.yaml` names the file for one stream",
+                    out.display()
+                ));
+            }
+            return Ok(Output::Stream(StreamOutput::new(Some(out.to_path_buf()))));
+        }
+        recover_interrupted_output(out)?;
+        Ok(Output::Directory(DirectoryOutput::new(out)))
+    }
+
+    fn write(&mut self, file: OutputFile) -> Result<(), String> {
+        match self {
+            Output::Directory(directory) => directory.write(file),
+            Output::Stream(stream) => stream.write(file),
+        }
+    }
+
+    /// Makes what was written the output.
+    fn commit(self) -> Result<Written, String> {
+        match self {
+            Output::Directory(directory) => directory.commit(),
+            Output::Stream(stream) => stream.commit(),
+        }
+    }
+
+    /// Throws away what was written, leaving any previous output as it was.
+    fn abort(self) {
+        match self {
+            Output::Directory(directory) => directory.abort(),
+            Output::Stream(stream) => stream.abort(),
+        }
+    }
+}
+
+/// A directory of files, staged beside `out` and swapped into place by [`DirectoryOutput::commit`]: an
+/// error, a crash or Ctrl-C leaves the previous output as it was, and files of services that no longer
+/// exist disappear only on success. An existing `out` is replaced only if it is empty or was written by
+/// shipc. Nothing is touched before the first file arrives, so a build with errors changes nothing.
+struct DirectoryOutput {
+    out: PathBuf,
+    staging: PathBuf,
+    previous: PathBuf,
+    started: bool,
+    /// Directories already created in the staging directory.
+    created: std::collections::BTreeSet<PathBuf>,
+    files: usize,
+}
+
+impl DirectoryOutput {
+    fn new(out: &Path) -> DirectoryOutput {
+        let (staging, previous) = temporary_names(out);
+        DirectoryOutput {
+            out: out.to_path_buf(),
+            staging,
+            previous,
+            started: false,
+            created: std::collections::BTreeSet::new(),
+            files: 0,
+        }
+    }
+
+    fn failed(&self, error: impl std::fmt::Display) -> String {
+        format!("cannot write `{}`: {error}", self.out.display())
+    }
+
+    fn start(&mut self) -> Result<(), String> {
+        if self.started {
+            return Ok(());
+        }
+        let out = &self.out;
+        if out.exists() {
+            if !out.is_dir() {
+                return Err(self.failed("it exists and is not a directory"));
+            }
+            let is_ours = out.join(OUTPUT_MARKER).is_file();
+            let is_empty = std::fs::read_dir(out).map_err(|e| self.failed(e))?.next().is_none();
+            if !is_ours && !is_empty {
+                return Err(self.failed(format!(
+                    "it is not empty and was not written by shipc (no `{OUTPUT_MARKER}` in it); choose another directory"
+                )));
+            }
+        }
+        std::fs::create_dir_all(parent_of(out)).map_err(|e| self.failed(e))?;
+        for leftover in [&self.staging, &self.previous] {
+            if leftover.exists() {
+                std::fs::remove_dir_all(leftover).map_err(|e| self.failed(e))?;
+            }
+        }
+        std::fs::create_dir_all(&self.staging).map_err(|e| self.failed(e))?;
+        self.started = true;
+        Ok(())
+    }
+
+    fn write(&mut self, file: OutputFile) -> Result<(), String> {
+        self.start()?;
+        let target = self.staging.join(&file.path);
+        if let Some(dir) = target.parent()
+            && !self.created.contains(dir)
+        {
+            std::fs::create_dir_all(dir).map_err(|e| self.failed(e))?;
+            self.created.insert(dir.to_path_buf());
+        }
+        std::fs::write(&target, &file.contents).map_err(|e| self.failed(e))?;
+        self.files += 1;
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<Written, String> {
+        self.start()?;
+        let out = &self.out;
+        std::fs::write(
+            self.staging.join(OUTPUT_MARKER),
+            "Written by shipc. This directory is replaced as a whole by every `shipc build`.\n",
+        )
+        .map_err(|e| self.failed(e))?;
+        if out.exists() {
+            std::fs::rename(out, &self.previous).map_err(|e| self.failed(e))?;
+        }
+        std::fs::rename(&self.staging, out).map_err(|e| self.failed(e))?;
+        if self.previous.exists() {
+            std::fs::remove_dir_all(&self.previous).map_err(|e| self.failed(e))?;
+        }
+        Ok(Written {
+            count: self.files,
+            unit: "file",
+            to: out.display().to_string(),
+        })
+    }
+
+    fn abort(self) {
+        if self.started {
+            // Best effort: the staging directory is only ever a leftover, removed by the next build.
+            let _ = std::fs::remove_dir_all(&self.staging);
+        }
+    }
+}
+
+/// Every object as one multi-document YAML stream, on standard output or in a file. A file is written
+/// under a temporary name beside it and renamed over it by [`StreamOutput::commit`]. Kustomization
+/// files configure kustomize and hold no object, so the stream leaves them out; each object keeps its
+/// namespace in its metadata.
+struct StreamOutput {
+    /// The file, or `None` for standard output.
+    target: Option<PathBuf>,
+    writer: Option<std::io::BufWriter<Box<dyn Write + Send>>>,
+    files: usize,
+    objects: usize,
+}
+
+impl StreamOutput {
+    fn new(target: Option<PathBuf>) -> StreamOutput {
+        StreamOutput {
+            target,
+            writer: None,
+            files: 0,
+            objects: 0,
+        }
+    }
+
+    fn name(&self) -> String {
+        self.target.as_ref().map_or_else(
+            || "standard output".to_string(),
+            |target| format!("`{}`", target.display()),
+        )
+    }
+
+    fn failed(&self, error: impl std::fmt::Display) -> String {
+        format!("cannot write {}: {error}", self.name())
+    }
+
+    /// The temporary file a stream to `target` is written to.
+    fn staging(target: &Path) -> PathBuf {
+        let (staging, _) = temporary_names(target);
+        staging
+    }
+
+    fn writer(&mut self) -> Result<&mut std::io::BufWriter<Box<dyn Write + Send>>, String> {
+        if self.writer.is_none() {
+            let sink: Box<dyn Write + Send> = match &self.target {
+                None => Box::new(std::io::stdout()),
+                Some(target) => {
+                    std::fs::create_dir_all(parent_of(target)).map_err(|e| self.failed(e))?;
+                    Box::new(std::fs::File::create(Self::staging(target)).map_err(|e| self.failed(e))?)
+                }
+            };
+            self.writer = Some(std::io::BufWriter::with_capacity(1 << 16, sink));
+        }
+        self.writer.as_mut().ok_or_else(|| "the output is not open".to_string())
+    }
+
+    fn write(&mut self, file: OutputFile) -> Result<(), String> {
+        if file.is_kustomization() {
+            return Ok(());
+        }
+        let first = self.files == 0;
+        let result = self.writer().and_then(|writer| {
+            let separator: &[u8] = if first { b"" } else { b"---\n" };
+            writer
+                .write_all(separator)
+                .and_then(|()| writer.write_all(file.contents.as_bytes()))
+                .map_err(|e| e.to_string())
+        });
+        result.map_err(|e| self.failed(e))?;
+        self.files += 1;
+        // Documents are joined by `---` lines; a literal block's lines are indented, so it holds none.
+        self.objects += 1 + file.contents.matches("\n---\n").count();
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<Written, String> {
+        let flushed = self
+            .writer()
+            .and_then(|writer| writer.flush().map_err(|e| e.to_string()));
+        flushed.map_err(|e| self.failed(e))?;
+        self.writer = None;
+        if let Some(target) = &self.target {
+            std::fs::rename(Self::staging(target), target).map_err(|e| self.failed(e))?;
+        }
+        Ok(Written {
+            count: self.objects,
+            unit: "object",
+            to: self.name().trim_matches('`').to_string(),
+        })
+    }
+
+    fn abort(mut self) {
+        self.writer = None;
+        if let Some(target) = &self.target {
+            // Best effort: a leftover temporary file is overwritten by the next build.
+            let _ = std::fs::remove_file(Self::staging(target));
+        }
+    }
 }
 
 fn project_root(common: &CommonArgs) -> Result<PathBuf, String> {
@@ -672,53 +950,6 @@ fn recover_interrupted_output(out: &Path) -> Result<(), String> {
     let (_, previous) = temporary_names(out);
     if !out.exists() && previous.join(OUTPUT_MARKER).is_file() {
         std::fs::rename(&previous, out).map_err(|error| format!("cannot restore `{}`: {error}", out.display()))?;
-    }
-    Ok(())
-}
-
-/// Writes the files to a fresh directory beside `out`, then swaps it into place: an error, a crash or
-/// Ctrl-C leaves the previous output as it was, and files of services that no longer exist disappear
-/// only on success. An existing `out` is replaced only if it is empty or was written by shipc.
-fn write_output(out: &Path, files: &[OutputFile]) -> Result<(), String> {
-    let parent = parent_of(out);
-    let (staging, previous) = temporary_names(out);
-    if out.exists() {
-        if !out.is_dir() {
-            return Err("it exists and is not a directory".to_string());
-        }
-        let is_ours = out.join(OUTPUT_MARKER).is_file();
-        let is_empty = std::fs::read_dir(out).map_err(|e| e.to_string())?.next().is_none();
-        if !is_ours && !is_empty {
-            return Err(format!(
-                "it is not empty and was not written by shipc (no `{OUTPUT_MARKER}` in it); choose another directory"
-            ));
-        }
-    }
-    std::fs::create_dir_all(&parent).map_err(|e| e.to_string())?;
-    for leftover in [&staging, &previous] {
-        if leftover.exists() {
-            std::fs::remove_dir_all(leftover).map_err(|e| e.to_string())?;
-        }
-    }
-    std::fs::create_dir_all(&staging).map_err(|e| e.to_string())?;
-    for file in files {
-        let target = staging.join(&file.path);
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-        }
-        std::fs::write(&target, &file.contents).map_err(|e| e.to_string())?;
-    }
-    std::fs::write(
-        staging.join(OUTPUT_MARKER),
-        "Written by shipc. This directory is replaced as a whole by every `shipc build`.\n",
-    )
-    .map_err(|e| e.to_string())?;
-    if out.exists() {
-        std::fs::rename(out, &previous).map_err(|e| e.to_string())?;
-    }
-    std::fs::rename(&staging, out).map_err(|e| e.to_string())?;
-    if previous.exists() {
-        std::fs::remove_dir_all(&previous).map_err(|e| e.to_string())?;
     }
     Ok(())
 }

@@ -21,6 +21,7 @@ pub mod format;
 pub mod graph;
 pub mod lower;
 pub mod names;
+pub mod parallel;
 pub mod promql;
 pub mod scaffold;
 pub mod source;
@@ -66,6 +67,29 @@ pub fn check(roots: &[String], loader: &dyn Loader) -> Compilation {
 /// Checks `roots` and, when no error was found, compiles them into output files.
 pub fn build(roots: &[String], loader: &dyn Loader) -> Compilation {
     compile(roots, loader, true)
+}
+
+/// As [`build`], but hands each output file to `sink` as soon as it is rendered, in order of path,
+/// instead of keeping them all: memory then stays flat however large the output. `sink` is only called
+/// when no error was found. When `sink` fails, the build stops and its message is returned; the files
+/// already handed over are the caller's to discard.
+pub fn build_each(
+    roots: &[String],
+    loader: &dyn Loader,
+    sink: &mut dyn FnMut(OutputFile) -> Result<(), String>,
+) -> Result<Compilation, String> {
+    let (mut sources, mut diagnostics, program, model) = front_end(roots, loader);
+    if !diagnostics.has_errors() {
+        let bundle = lower::lower(&model);
+        match emit::emit_each(&bundle, &sources, sink) {
+            Ok(()) => {}
+            Err(emit::EachError::Sink(message)) => return Err(message),
+            Err(emit::EachError::Emit((message, origin))) => {
+                internal_error(&mut sources, &mut diagnostics, origin, &format!("manifests: {message}"));
+            }
+        }
+    }
+    Ok(finish(sources, diagnostics, &program, Vec::new()))
 }
 
 /// Checks `roots` and, when no error was found, draws every service's release flow.

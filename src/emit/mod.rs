@@ -34,7 +34,7 @@ mod tests;
 pub mod workflows;
 pub mod yaml;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -63,68 +63,206 @@ pub struct OutputFile {
     pub contents: String,
 }
 
+impl OutputFile {
+    /// True for a `kustomization.yaml`, which configures kustomize and holds no cluster object.
+    pub fn is_kustomization(&self) -> bool {
+        self.path == "kustomization.yaml" || self.path.ends_with("/kustomization.yaml")
+    }
+}
+
 /// An internal error (a value serde cannot represent, or an impossible bundle), with the span of the
 /// object it happened in when there is one.
 type EmitError = (String, Option<Span>);
 
 /// Serializes the bundle.
 pub fn emit(bundle: &Bundle, sources: &SourceMap) -> Result<Vec<OutputFile>, EmitError> {
-    let mut directories: BTreeMap<&str, Directory> = BTreeMap::new();
-    for service in &bundle.services {
-        let at = |message| (message, Some(service.rollout.origin));
-        let files = release_files(service, sources).map_err(at)?;
-        add_files(&mut directories, &service.name, &service.namespace, files).map_err(at)?;
-    }
-    for pipeline in &bundle.pipelines {
-        let at = |message| (message, Some(pipeline.origin));
-        let files = ci_files(pipeline, sources).map_err(at)?;
-        add_files(&mut directories, &pipeline.service, &pipeline.namespace, files).map_err(at)?;
-    }
     let mut files = Vec::new();
-    for (name, directory) in &directories {
-        files.extend(directory.output(name).map_err(|message| (message, None))?);
-    }
-    let listed = directories.keys().map(|name| name.to_string()).collect();
-    files.push(kustomization_file("kustomization.yaml".to_string(), None, listed)?);
-    files.extend(environment_files(&bundle.environments, sources)?);
-    files.sort_by(|a, b| a.path.cmp(&b.path));
-    let repeated = files.windows(2).find_map(|pair| match pair {
-        [first, second] if first.path == second.path => Some(&first.path),
-        _ => None,
-    });
-    if let Some(path) = repeated {
-        return Err((format!("`{path}` would be written twice"), None));
-    }
+    emit_each(bundle, sources, &mut |file| {
+        files.push(file);
+        Ok(())
+    })
+    .map_err(|error| match error {
+        EachError::Emit(error) => error,
+        EachError::Sink(message) => (message, None),
+    })?;
     Ok(files)
 }
 
-/// `environments/<environment>/<service>/` for each deployment, and a kustomization per environment.
-fn environment_files(
-    deployments: &[ir::EnvironmentDeployment],
+/// Why [`emit_each`] stopped.
+#[derive(Debug)]
+pub enum EachError {
+    /// Serializing failed: a bug in shipc.
+    Emit(EmitError),
+    /// The sink refused a file, with its message.
+    Sink(String),
+}
+
+/// How many output directories are rendered together before their files are handed on: enough to keep
+/// every core busy, few enough that memory stays flat however many services there are.
+const BATCH: usize = 64;
+
+/// Serializes the bundle and hands each file to `sink` as soon as it is rendered, in order of path.
+/// Directories are rendered in parallel, a batch at a time, so memory does not grow with the number of
+/// services and the order (hence the output) does not depend on the number of threads.
+pub fn emit_each(
+    bundle: &Bundle,
     sources: &SourceMap,
-) -> Result<Vec<OutputFile>, EmitError> {
+    sink: &mut dyn FnMut(OutputFile) -> Result<(), String>,
+) -> Result<(), EachError> {
+    let units = units(bundle).map_err(EachError::Emit)?;
+    let mut written = BTreeSet::new();
+    for batch in units.chunks(BATCH) {
+        let rendered = crate::parallel::map(batch, |(_, unit)| unit.render(sources));
+        for files in rendered {
+            for file in files.map_err(EachError::Emit)? {
+                if !written.insert(file.path.clone()) {
+                    return Err(EachError::Emit((
+                        format!("`{}` would be written twice", file.path),
+                        None,
+                    )));
+                }
+                sink(file).map_err(EachError::Sink)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One output directory, or one file of its own, rendered independently of the others.
+enum Unit<'a> {
+    /// `<service>/`: the service's release objects and its CI, either of which may be absent.
+    Service {
+        name: &'a str,
+        namespace: &'a str,
+        release: Option<&'a ServiceObjects>,
+        ci: Option<&'a Pipeline>,
+    },
+    /// `environments/<environment>/<service>/`.
+    Deployment(&'a ir::EnvironmentDeployment),
+    /// A kustomization listing directories.
+    Kustomization { path: String, resources: Vec<String> },
+}
+
+/// Every unit with the key it sorts by: its directory with a trailing `/` (so that `a/x` sorts after
+/// `a-b/x`, as the paths themselves do), or its file's path.
+fn units(bundle: &Bundle) -> Result<Vec<(String, Unit<'_>)>, EmitError> {
+    let twice = |path: String| (format!("`{path}` would be written twice"), None);
+    let mut services: BTreeMap<&str, (&str, Option<&ServiceObjects>, Option<&Pipeline>)> = BTreeMap::new();
+    for service in &bundle.services {
+        let entry = services
+            .entry(&service.name)
+            .or_insert((&service.namespace, None, None));
+        if entry.1.replace(service).is_some() {
+            return Err(twice(format!("{}/rollout.yaml", service.name)));
+        }
+    }
+    for pipeline in &bundle.pipelines {
+        let entry = services
+            .entry(&pipeline.service)
+            .or_insert((&pipeline.namespace, None, None));
+        if entry.2.replace(pipeline).is_some() {
+            return Err(twice(format!("{}/ci.yaml", pipeline.service)));
+        }
+    }
+    let mut units: Vec<(String, Unit<'_>)> = Vec::with_capacity(services.len() + bundle.environments.len() + 1);
+    units.push((
+        "kustomization.yaml".to_string(),
+        Unit::Kustomization {
+            path: "kustomization.yaml".to_string(),
+            resources: services.keys().map(|name| name.to_string()).collect(),
+        },
+    ));
     let mut environments: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    let mut files = Vec::new();
-    for deployment in deployments {
-        let service = &deployment.objects;
-        let at = |message| (message, Some(service.rollout.origin));
-        let directory = Directory {
-            namespace: service.namespace.clone(),
-            files: release_files(service, sources).map_err(at)?,
-        };
-        let path = format!("{ENVIRONMENTS_DIR}/{}/{}", deployment.environment, service.name);
-        files.extend(directory.output(&path).map_err(at)?);
+    for deployment in &bundle.environments {
+        let key = format!(
+            "{ENVIRONMENTS_DIR}/{}/{}/",
+            deployment.environment, deployment.objects.name
+        );
+        units.push((key, Unit::Deployment(deployment)));
         environments
             .entry(&deployment.environment)
             .or_default()
-            .push(service.name.clone());
+            .push(deployment.objects.name.clone());
     }
     for (environment, mut listed) in environments {
         listed.sort();
         let path = format!("{ENVIRONMENTS_DIR}/{environment}/kustomization.yaml");
-        files.push(kustomization_file(path, None, listed)?);
+        units.push((
+            path.clone(),
+            Unit::Kustomization {
+                path,
+                resources: listed,
+            },
+        ));
     }
-    Ok(files)
+    for (name, (namespace, release, ci)) in services {
+        units.push((
+            format!("{name}/"),
+            Unit::Service {
+                name,
+                namespace,
+                release,
+                ci,
+            },
+        ));
+    }
+    units.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(units)
+}
+
+impl Unit<'_> {
+    /// The unit's files, sorted by path.
+    fn render(&self, sources: &SourceMap) -> Result<Vec<OutputFile>, EmitError> {
+        let mut files = match self {
+            Unit::Service {
+                name,
+                namespace,
+                release,
+                ci,
+            } => {
+                let mut directory = Directory {
+                    namespace: namespace.to_string(),
+                    files: Vec::new(),
+                };
+                if let Some(service) = release {
+                    let at = |message| (message, Some(service.rollout.origin));
+                    add_files(
+                        &mut directory,
+                        name,
+                        &service.namespace,
+                        release_files(service, sources).map_err(at)?,
+                    )
+                    .map_err(at)?;
+                }
+                if let Some(pipeline) = ci {
+                    let at = |message| (message, Some(pipeline.origin));
+                    add_files(
+                        &mut directory,
+                        name,
+                        &pipeline.namespace,
+                        ci_files(pipeline, sources).map_err(at)?,
+                    )
+                    .map_err(at)?;
+                }
+                directory.output(name).map_err(|message| (message, None))?
+            }
+            Unit::Deployment(deployment) => {
+                let service = &deployment.objects;
+                let at = |message| (message, Some(service.rollout.origin));
+                let directory = Directory {
+                    namespace: service.namespace.clone(),
+                    files: release_files(service, sources).map_err(at)?,
+                };
+                let path = format!("{ENVIRONMENTS_DIR}/{}/{}", deployment.environment, service.name);
+                directory.output(&path).map_err(at)?
+            }
+            Unit::Kustomization { path, resources } => {
+                vec![kustomization_file(path.clone(), None, resources.clone())?]
+            }
+        };
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(files)
+    }
 }
 
 /// Files by name, each as its YAML documents.
@@ -160,16 +298,7 @@ impl Directory {
 
 /// Adds a service's release or CI files to its directory. The lowering puts a service's release and
 /// CI objects in one namespace; a mismatch would make the directory's kustomization move some of them.
-fn add_files<'a>(
-    directories: &mut BTreeMap<&'a str, Directory>,
-    name: &'a str,
-    namespace: &str,
-    files: Files,
-) -> Result<(), String> {
-    let directory = directories.entry(name).or_insert_with(|| Directory {
-        namespace: namespace.to_string(),
-        files: Vec::new(),
-    });
+fn add_files(directory: &mut Directory, name: &str, namespace: &str, files: Files) -> Result<(), String> {
     if directory.namespace != namespace {
         return Err(format!(
             "the objects of `{name}` are in two namespaces, `{}` and `{namespace}`",

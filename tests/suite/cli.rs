@@ -104,6 +104,73 @@ fn build_refuses_to_replace_a_directory_it_did_not_write() {
     );
 }
 
+/// The documents of every file of a build directory but its kustomizations, in order of path: what a
+/// single-stream build must hold.
+fn objects_of(out: &std::path::Path) -> String {
+    tree_bytes(out)
+        .into_iter()
+        .filter(|(path, _)| path.ends_with(".yaml") && !path.ends_with("kustomization.yaml"))
+        .map(|(_, bytes)| String::from_utf8(bytes).unwrap())
+        .collect::<Vec<_>>()
+        .join("---\n")
+}
+
+#[test]
+fn a_stream_holds_every_object_of_the_directory_layout() {
+    let root = support::repo_root();
+    let dir = support::scratch_dir("cli-stream");
+    let out = dir.join("out");
+    let stream = dir.join("all.yaml");
+    for target in [out.to_str().unwrap(), stream.to_str().unwrap()] {
+        let output = shipc(&root, &["build", "examples", "--out", target]);
+        assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    }
+    let expected = objects_of(&out);
+    assert_eq!(std::fs::read_to_string(&stream).unwrap(), expected);
+    assert!(!expected.contains("kind: Kustomization"));
+
+    let output = shipc(&root, &["build", "examples", "--out", "-"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), expected);
+    assert!(stderr(&output).contains("to standard output"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_stream_file_is_written_only_on_success() {
+    let dir = support::scratch_dir("cli-stream-fail");
+    let source = write(&dir, "web.ship", VALID_SERVICE);
+    let output = shipc(&dir, &["build", "web.ship", "--out", "all.yaml"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let before = std::fs::read_to_string(dir.join("all.yaml")).unwrap();
+    std::fs::write(&source, VALID_SERVICE.replace("replicas  = 2", "replicas  = 0..2")).unwrap();
+    let output = shipc(&dir, &["build", "web.ship", "--out", "all.yaml"]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(std::fs::read_to_string(dir.join("all.yaml")).unwrap(), before);
+    let output = shipc(&dir, &["build", "web.ship", "--out", "-"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "nothing on standard output after an error");
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().into_string().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2, "no temporary file may be left behind: {names:?}");
+}
+
+#[test]
+fn a_stream_on_standard_output_leaves_no_room_for_machine_readable_diagnostics() {
+    let dir = support::scratch_dir("cli-stream-format");
+    write(&dir, "web.ship", VALID_SERVICE);
+    write(&dir, "taken.yaml/keep", "a directory named like a file");
+    for args in [
+        &["build", "web.ship", "--out", "-", "--format", "json"][..],
+        &["build", "web.ship", "--out", "taken.yaml"],
+    ] {
+        let output = shipc(&dir, args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {}", stderr(&output));
+        assert!(output.stdout.is_empty());
+    }
+}
+
 #[test]
 fn usage_errors_exit_with_2() {
     let dir = support::scratch_dir("cli-usage");
