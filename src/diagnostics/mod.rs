@@ -127,6 +127,13 @@ impl Diagnostics {
         self.items.push(diagnostic);
     }
 
+    /// Records every diagnostic `other` collected, in its order: how work done apart (a file parsed on
+    /// another thread) reports.
+    pub fn append(&mut self, other: Diagnostics) {
+        self.errors += other.errors;
+        self.items.extend(other.items);
+    }
+
     /// True once any error (not warning) was recorded.
     pub fn has_errors(&self) -> bool {
         self.errors > 0

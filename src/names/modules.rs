@@ -91,6 +91,9 @@ pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diag
         modules: Modules::default(),
         pending: VecDeque::new(),
     };
+    // The roots are read in order, parsed in parallel (each file on its own, into its own collector),
+    // then registered in order: ids, diagnostics and hence output do not depend on the threads.
+    let mut to_parse: Vec<(&String, SourceId)> = Vec::with_capacity(roots.len());
     for root in roots {
         if state.by_path.contains_key(root) {
             continue;
@@ -98,12 +101,15 @@ pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diag
         // `shipc doc --stdlib` documents the standard library by giving its modules as roots; they are
         // embedded, as when they are imported, so the loader never sees their paths.
         if let Some(text) = stdlib::module(root) {
-            state.add(root, text.to_string());
+            to_parse.push((root, state.sources.add(root, text.to_string())));
+            state.by_path.insert(root.clone(), None);
             continue;
         }
         match state.read(root) {
             Ok(text) => {
-                state.add(root, text);
+                to_parse.push((root, state.sources.add(root, text)));
+                // Claimed now so that a root given twice is read once; set to its id below.
+                state.by_path.insert(root.clone(), None);
             }
             Err(LoadError::NotUtf8 { text, valid_up_to }) => state.add_not_utf8(root, text, valid_up_to),
             Err(error @ LoadError::TooLarge { .. }) => {
@@ -129,6 +135,16 @@ pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diag
                 ));
             }
         }
+    }
+    let sources: &SourceMap = state.sources;
+    let parsed = crate::parallel::map(&to_parse, |(_, source)| {
+        let mut diagnostics = Diagnostics::new();
+        let ast = syntax::parse(*source, sources.file(*source).text(), &mut diagnostics);
+        (ast, diagnostics)
+    });
+    for ((root, source), (ast, diagnostics)) in to_parse.into_iter().zip(parsed) {
+        state.diagnostics.append(diagnostics);
+        state.register(root, source, ast);
     }
     // Imports are followed breadth first from a queue, not by recursion, so that a long chain of
     // imports cannot exhaust the stack.
@@ -162,7 +178,6 @@ struct LoadState<'a> {
 }
 
 impl LoadState<'_> {
-    /// Parses a loaded file and queues its imports. Returns its id.
     /// Loads a file, refusing one too large to compile whatever the loader.
     fn read(&self, path: &str) -> Result<String, LoadError> {
         let text = self.loader.load(path)?;
@@ -174,9 +189,15 @@ impl LoadState<'_> {
         Ok(text)
     }
 
+    /// Parses a loaded file and queues its imports. Returns its id.
     fn add(&mut self, path: &str, text: String) -> ModuleId {
         let source = self.sources.add(path, text);
         let ast = syntax::parse(source, self.sources.file(source).text(), self.diagnostics);
+        self.register(path, source, ast)
+    }
+
+    /// Records a parsed file as a module and queues its imports. Returns its id.
+    fn register(&mut self, path: &str, source: SourceId, ast: ast::File) -> ModuleId {
         let id = ModuleId(self.modules.modules.len());
         self.by_path.insert(path.to_string(), Some(id));
         let import_specs: Vec<(String, Span)> = ast
