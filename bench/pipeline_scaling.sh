@@ -4,7 +4,7 @@
 # task is also a data edge), for N = 1,000, 2,000, 4,000 and 8,000, and times `shipc check` and
 # `shipc build` on each with the release binary. Doubling N should about double the time.
 #
-#   bash benches/pipeline_scaling.sh            # prints a table
+#   bash bench/pipeline_scaling.sh             # prints a table
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
