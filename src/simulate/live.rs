@@ -1,0 +1,217 @@
+//! Instant queries against a live Prometheus for `shipc preflight`: the one place of the library that
+//! does IO, called only by the CLI.
+//!
+//! Each measurement is the query Argo's Prometheus provider sends (`/api/v1/query` at the measurement
+//! time). Problems with the server itself (refused, unknown host, timeout, 401/403, an answer that is
+//! not Prometheus's) stop the preflight with a message saying which; a query Prometheus rejects
+//! (`status: error`) is an errored measurement, as in Argo.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::argo::Reading;
+use super::{Source, data};
+
+/// How to reach Prometheus.
+#[derive(Clone, Debug)]
+pub struct Connection {
+    /// Base URL (`https://prometheus.example.com`), without the API path.
+    pub url: String,
+    /// `Authorization` header value (`Bearer ...` or `Basic ...`).
+    pub authorization: Option<String>,
+    /// Limit for each request, connecting included.
+    pub timeout: Duration,
+}
+
+/// A live Prometheus.
+pub struct Prometheus {
+    connection: Connection,
+    agent: ureq::Agent,
+    /// Milliseconds since the epoch now: later measurements cannot be asked for.
+    now_ms: i64,
+}
+
+impl Prometheus {
+    /// A client for `connection`; `now_ms` bounds the measurement times.
+    pub fn new(connection: Connection, now_ms: i64) -> Prometheus {
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(connection.timeout))
+            .http_status_as_error(false)
+            .build();
+        Prometheus {
+            agent: config.into(),
+            connection,
+            now_ms,
+        }
+    }
+
+    /// Asks `/-/ready`-free `/api/v1/query?query=1`, so that an unreachable or refusing server is
+    /// reported once, before any measurement.
+    pub fn probe(&mut self) -> Result<(), String> {
+        self.instant("1", None).map(|_| ())
+    }
+
+    fn instant(&mut self, query: &str, at_ms: Option<i64>) -> Result<Reading, String> {
+        let url = format!("{}/api/v1/query", self.connection.url.trim_end_matches('/'));
+        let mut request = self.agent.get(&url).query("query", query);
+        if let Some(at_ms) = at_ms {
+            request = request.query("time", format!("{:.3}", at_ms as f64 / 1000.0));
+        }
+        if let Some(authorization) = &self.connection.authorization {
+            request = request.header("Authorization", authorization);
+        }
+        let mut response = request.call().map_err(|error| self.describe(&error))?;
+        let status = response.status().as_u16();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(64 * 1024 * 1024)
+            .read_to_string()
+            .map_err(|error| format!("cannot read the answer of {url}: {error}"))?;
+        match status {
+            401 => {
+                return Err(format!(
+                    "{url} answered 401 Unauthorized: pass a token with --bearer-token-file, or user:password in the URL"
+                ));
+            }
+            403 => {
+                return Err(format!(
+                    "{url} answered 403 Forbidden: the credentials given may not query this Prometheus"
+                ));
+            }
+            _ => {}
+        }
+        let not_prometheus = || {
+            format!(
+                "{url} answered {status} with something that is not a Prometheus API response (is --prometheus the Prometheus base URL?): {}",
+                body.chars().take(120).collect::<String>().trim()
+            )
+        };
+        let answer: Status = serde_json::from_str(&body).map_err(|_| not_prometheus())?;
+        if answer.status != "success" {
+            return Ok(Reading::Error(format!(
+                "{}: {}",
+                answer.error_type.unwrap_or_else(|| "error".to_string()),
+                answer.error.unwrap_or_default()
+            )));
+        }
+        let recording = data::parse("answer.json", &body).map_err(|_| not_prometheus())?;
+        Ok(Reading::Value(recording.at(at_ms.unwrap_or(i64::MAX))))
+    }
+
+    fn describe(&self, error: &ureq::Error) -> String {
+        let url = &self.connection.url;
+        match error {
+            ureq::Error::Timeout(_) => format!(
+                "Prometheus at {url} did not answer within {}s (--timeout)",
+                self.connection.timeout.as_secs()
+            ),
+            ureq::Error::HostNotFound => format!("cannot resolve the host of {url}"),
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                format!("connection refused by {url}: is Prometheus running there?")
+            }
+            ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => format!(
+                "Prometheus at {url} did not answer within {}s (--timeout)",
+                self.connection.timeout.as_secs()
+            ),
+            other => format!("cannot query Prometheus at {url}: {other}"),
+        }
+    }
+}
+
+impl Source for Prometheus {
+    fn query(&mut self, _template: &str, _metric: &str, query: &str, at_ms: i64) -> Result<Reading, String> {
+        if at_ms > self.now_ms {
+            return Err(format!(
+                "a measurement falls at {}, which is in the future: start the release earlier (--at, --window)",
+                super::render::utc_text(at_ms)
+            ));
+        }
+        self.instant(query, Some(at_ms))
+    }
+}
+
+/// The fields of an API answer that say whether the query worked.
+#[derive(Deserialize)]
+struct Status {
+    status: String,
+    #[serde(default, rename = "errorType")]
+    error_type: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+}
+
+/// `Basic <base64(user:password)>` for the user information of a URL.
+pub fn basic_authorization(user_info: &str) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = user_info.as_bytes();
+    let mut encoded = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk.first().copied().unwrap_or(0),
+            chunk.get(1).copied().unwrap_or(0),
+            chunk.get(2).copied().unwrap_or(0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for (position, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if position <= chunk.len() {
+                let index = ((n >> shift) & 63) as usize;
+                encoded.push(char::from(ALPHABET.get(index).copied().unwrap_or(b'A')));
+            } else {
+                encoded.push('=');
+            }
+        }
+    }
+    format!("Basic {encoded}")
+}
+
+/// Splits `https://user:password@host/path` into the URL without its user information and that
+/// information.
+pub fn split_user_info(url: &str) -> (String, Option<String>) {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return (url.to_string(), None);
+    };
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    let (authority, path) = rest.split_at(host_end);
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => (format!("{scheme}://{host}{path}"), Some(user_info.to_string())),
+        None => (url.to_string(), None),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn basic_credentials_come_from_the_url() {
+        assert_eq!(
+            split_user_info("https://ops:s3cret@prom.example.com/prometheus"),
+            (
+                "https://prom.example.com/prometheus".to_string(),
+                Some("ops:s3cret".to_string())
+            )
+        );
+        assert_eq!(
+            split_user_info("http://127.0.0.1:9090"),
+            ("http://127.0.0.1:9090".to_string(), None)
+        );
+        assert_eq!(
+            basic_authorization("Aladdin:open sesame"),
+            "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="
+        );
+        assert_eq!(basic_authorization("ab"), "Basic YWI=");
+    }
+
+    #[test]
+    fn connection_refused_is_named() {
+        let connection = Connection {
+            url: "http://127.0.0.1:9".to_string(),
+            authorization: None,
+            timeout: Duration::from_secs(2),
+        };
+        let error = Prometheus::new(connection, 0).probe().unwrap_err();
+        assert!(error.contains("connection refused"), "{error}");
+    }
+}
