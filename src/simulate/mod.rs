@@ -180,6 +180,8 @@ pub fn prepare(
     let release = release_of(objects, request.environment.clone());
     let mut recorded = Recorded::default();
     if let Some(files) = &request.data {
+        // A malformed file is reported as such, not again as data that is missing.
+        let mut malformed = BTreeSet::new();
         for file in files {
             let Some(key) = DATA_EXTENSIONS.iter().find_map(|ext| file.name.strip_suffix(ext)) else {
                 continue;
@@ -189,14 +191,17 @@ pub fn prepare(
                 Ok(recording) => {
                     recorded.recordings.entry(key.to_string()).or_insert(recording);
                 }
-                Err(error) => diagnostics.push(
-                    Diagnostic::new(
-                        Code::E0530,
-                        Span::new(source, offset(error.start), offset(error.end.max(error.start + 1))),
-                        error.message,
-                    )
-                    .help(error.help),
-                ),
+                Err(error) => {
+                    malformed.insert(key.to_string());
+                    diagnostics.push(
+                        Diagnostic::new(
+                            Code::E0530,
+                            Span::new(source, offset(error.start), offset(error.end.max(error.start + 1))),
+                            error.message,
+                        )
+                        .help(error.help),
+                    );
+                }
             }
         }
         for analysis in release.analyses() {
@@ -204,7 +209,10 @@ pub fn prepare(
                 let MetricSource::Prometheus { query, .. } = &metric.source else {
                     continue;
                 };
-                if recorded.find(&analysis.template, &metric.spec.name).is_none() {
+                let name = &metric.spec.name;
+                let malformed_file =
+                    malformed.contains(name) || malformed.contains(&format!("{}/{name}", analysis.template));
+                if recorded.find(&analysis.template, name).is_none() && !malformed_file {
                     diagnostics.push(
                         Diagnostic::new(
                             Code::E0531,
