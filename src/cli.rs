@@ -172,6 +172,10 @@ struct PreflightArgs {
     /// Seconds each request to Prometheus may take.
     #[arg(long, value_name = "SECONDS", default_value_t = 10)]
     timeout: u64,
+    /// Also save each metric's query_range answer over the release window into DIR, as
+    /// `<template>/<metric>.json`: a recorded case for `shipc simulate --metrics DIR`.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -869,6 +873,9 @@ fn preflight(args: &PreflightArgs) -> Result<ExitCode, String> {
     let mut prometheus = crate::simulate::live::Prometheus::new(connection, now_ms);
     prometheus.probe()?;
     let report = crate::simulate::replay(&prepared.release, &mut prometheus, &options)?;
+    if let Some(dir) = &args.record {
+        record_window(&mut prometheus, &report, dir, now_ms)?;
+    }
     finish_replay(&args.replay, &report, "preflight")
 }
 
@@ -930,6 +937,30 @@ fn finish_replay(args: &ReplayArgs, report: &crate::simulate::Report, title: &st
         (None, Verdict::Rollback) => EXIT_ROLLBACK,
         (None, Verdict::Pause) => EXIT_PAUSE,
     }))
+}
+
+/// Saves the range answer of every query of the release (those the preflight did not reach too), from the release start to the end of the
+/// window it needs (plus room for retried errors), never past now.
+fn record_window(
+    prometheus: &mut crate::simulate::live::Prometheus,
+    report: &crate::simulate::Report,
+    dir: &Path,
+    now_ms: i64,
+) -> Result<(), String> {
+    const ERROR_ROOM_MS: i64 = 5 * 60 * 1000;
+    let end_ms = (report.start_ms + report.release.nominal_ms() + ERROR_ROOM_MS).min(now_ms);
+    for analysis in report.release.analyses() {
+        for metric in &analysis.metrics {
+            let crate::simulate::MetricSource::Prometheus { query, .. } = &metric.source else {
+                continue;
+            };
+            let query = crate::simulate::resolve(query, &report.args);
+            let body = prometheus.range(&query, report.start_ms, end_ms, 15)?;
+            let path = dir.join(&analysis.template).join(format!("{}.json", metric.spec.name));
+            write_file(&path, &body).map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+        }
+    }
+    Ok(())
 }
 
 fn parse_time_arg(text: &str) -> Result<i64, String> {

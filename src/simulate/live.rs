@@ -52,11 +52,13 @@ impl Prometheus {
         self.instant("1", None).map(|_| ())
     }
 
-    fn instant(&mut self, query: &str, at_ms: Option<i64>) -> Result<Reading, String> {
-        let url = format!("{}/api/v1/query", self.connection.url.trim_end_matches('/'));
-        let mut request = self.agent.get(&url).query("query", query);
-        if let Some(at_ms) = at_ms {
-            request = request.query("time", format!("{:.3}", at_ms as f64 / 1000.0));
+    /// The answer of `path` (`query`, `query_range`) to `params`, checked to be a Prometheus answer;
+    /// a query Prometheus refuses is `Ok(Err(reason))`.
+    fn api(&mut self, path: &str, params: &[(&str, String)]) -> Result<Result<String, String>, String> {
+        let url = format!("{}/api/v1/{path}", self.connection.url.trim_end_matches('/'));
+        let mut request = self.agent.get(&url);
+        for (name, value) in params {
+            request = request.query(*name, value);
         }
         if let Some(authorization) = &self.connection.authorization {
             request = request.header("Authorization", authorization);
@@ -82,22 +84,47 @@ impl Prometheus {
             }
             _ => {}
         }
-        let not_prometheus = || {
+        let answer: Status = serde_json::from_str(&body).map_err(|_| {
             format!(
                 "{url} answered {status} with something that is not a Prometheus API response (is --prometheus the Prometheus base URL?): {}",
                 body.chars().take(120).collect::<String>().trim()
             )
-        };
-        let answer: Status = serde_json::from_str(&body).map_err(|_| not_prometheus())?;
+        })?;
         if answer.status != "success" {
-            return Ok(Reading::Error(format!(
+            return Ok(Err(format!(
                 "{}: {}",
                 answer.error_type.unwrap_or_else(|| "error".to_string()),
                 answer.error.unwrap_or_default()
             )));
         }
-        let recording = data::parse("answer.json", &body).map_err(|_| not_prometheus())?;
+        Ok(Ok(body))
+    }
+
+    fn instant(&mut self, query: &str, at_ms: Option<i64>) -> Result<Reading, String> {
+        let mut params = vec![("query", query.to_string())];
+        if let Some(at_ms) = at_ms {
+            params.push(("time", seconds_text(at_ms)));
+        }
+        let body = match self.api("query", &params)? {
+            Ok(body) => body,
+            Err(refused) => return Ok(Reading::Error(refused)),
+        };
+        let recording = data::parse("answer.json", &body)
+            .map_err(|error| format!("Prometheus answered something shipc cannot read: {}", error.message))?;
         Ok(Reading::Value(recording.at(at_ms.unwrap_or(i64::MAX))))
+    }
+
+    /// The unchanged `/api/v1/query_range` answer for `query` from `start_ms` to `end_ms`, sampled
+    /// every `step_seconds`: a recording `shipc simulate` replays.
+    pub fn range(&mut self, query: &str, start_ms: i64, end_ms: i64, step_seconds: u32) -> Result<String, String> {
+        let params = [
+            ("query", query.to_string()),
+            ("start", seconds_text(start_ms)),
+            ("end", seconds_text(end_ms)),
+            ("step", format!("{step_seconds}s")),
+        ];
+        self.api("query_range", &params)?
+            .map_err(|refused| format!("Prometheus refused the query: {refused}"))
     }
 
     fn describe(&self, error: &ureq::Error) -> String {
@@ -130,6 +157,10 @@ impl Source for Prometheus {
         }
         self.instant(query, Some(at_ms))
     }
+}
+
+fn seconds_text(ms: i64) -> String {
+    format!("{}.{:03}", ms.div_euclid(1000), ms.rem_euclid(1000))
 }
 
 /// The fields of an API answer that say whether the query worked.
