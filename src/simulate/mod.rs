@@ -658,17 +658,15 @@ pub fn decision_reason(run: &RunReport) -> String {
     let spec = &metric.spec;
     match run.outcome.phase {
         Phase::Failed => format!(
-            "{} failed {} measurement{} > failureLimit {}",
+            "{} failed {} > failureLimit {}",
             spec.name,
-            tally.failed,
-            if tally.failed == 1 { "" } else { "s" },
+            plural(tally.failed, "measurement"),
             spec.failure_limit
         ),
         Phase::Inconclusive => format!(
-            "{} was inconclusive {} time{} > inconclusiveLimit {}",
+            "{} was inconclusive {} > inconclusiveLimit {}",
             spec.name,
-            tally.inconclusive,
-            if tally.inconclusive == 1 { "" } else { "s" },
+            plural(tally.inconclusive, "time"),
             spec.inconclusive_limit
         ),
         Phase::Error => format!(
@@ -677,6 +675,10 @@ pub fn decision_reason(run: &RunReport) -> String {
         ),
         Phase::Successful => "every metric passed".to_string(),
     }
+}
+
+fn plural(n: u32, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// `+1m30s`: milliseconds after a start, as a Go duration.
