@@ -818,10 +818,10 @@ const EXIT_UNEXPECTED: u8 = 5;
 fn simulate(args: &SimulateArgs) -> Result<ExitCode, String> {
     let root = project_directory(args.replay.root.as_deref())?;
     let data = read_data_dir(&root, &args.metrics)?;
-    let Some((prepared, options)) = prepare_replay(&args.replay, &root, Some(data))? else {
-        return Ok(ExitCode::from(1));
+    let (prepared, mut options) = match prepare_replay(&args.replay, &root, Some(data))? {
+        Ok(prepared) => prepared,
+        Err(code) => return Ok(code),
     };
-    let mut options = options;
     options.start_ms = match &args.start {
         Some(text) => parse_time_arg(text)?,
         None => prepared
@@ -836,8 +836,9 @@ fn simulate(args: &SimulateArgs) -> Result<ExitCode, String> {
 
 fn preflight(args: &PreflightArgs) -> Result<ExitCode, String> {
     let root = project_directory(args.replay.root.as_deref())?;
-    let Some((prepared, mut options)) = prepare_replay(&args.replay, &root, None)? else {
-        return Ok(ExitCode::from(1));
+    let (prepared, mut options) = match prepare_replay(&args.replay, &root, None)? {
+        Ok(prepared) => prepared,
+        Err(code) => return Ok(code),
     };
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -879,12 +880,13 @@ fn preflight(args: &PreflightArgs) -> Result<ExitCode, String> {
     finish_replay(&args.replay, &report, "preflight")
 }
 
-/// Compiles the project and finds the release; `None` when the sources or data had errors (reported).
+/// Compiles the project and finds the release; the inner `Err` is the exit code when the sources or
+/// data had errors (reported).
 fn prepare_replay(
     args: &ReplayArgs,
     root: &Path,
     data: Option<Vec<crate::simulate::DataFile>>,
-) -> Result<Option<(crate::simulate::Prepared, crate::simulate::Options)>, String> {
+) -> Result<Result<(crate::simulate::Prepared, crate::simulate::Options), ExitCode>, String> {
     let mut options = crate::simulate::Options {
         failing_checks: args.fail_checks.iter().cloned().collect(),
         ..Default::default()
@@ -906,12 +908,12 @@ fn prepare_replay(
     };
     let (compilation, prepared) = run_with_large_stack(move || crate::simulate(&roots, &loader, &request))?;
     report(&compilation, args.format);
-    if exit_code(&compilation).is_some() {
-        return Ok(None);
+    if let Some(code) = exit_code(&compilation) {
+        return Ok(Err(code));
     }
     match prepared {
-        Some(prepared) => Ok(Some((prepared?, options))),
-        None => Ok(None),
+        Some(prepared) => Ok(Ok((prepared?, options))),
+        None => Ok(Err(ExitCode::from(1))),
     }
 }
 

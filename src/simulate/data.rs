@@ -239,7 +239,10 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
         .take(line.saturating_sub(1))
         .map(str::len)
         .sum();
-    (line_start + column.saturating_sub(1)).min(text.len())
+    // An error at the end of the text (a truncated file) points at its last character, which a
+    // diagnostic can show.
+    let last = text.trim_end().len().saturating_sub(1);
+    (line_start + column.saturating_sub(1)).min(last)
 }
 
 const OPENMETRICS_HELP: &str = "each sample is `name{label=\"value\",...} VALUE TIMESTAMP`, the timestamp in \

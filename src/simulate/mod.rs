@@ -282,6 +282,7 @@ fn find_service<'a>(bundle: &'a Bundle, request: &Request) -> Result<&'a Service
                     .map(|objects| objects.name.as_str())
                     .chain(bundle.environments.iter().map(|d| d.objects.name.as_str()))
                     .collect();
+                names.sort_unstable();
                 names.dedup();
                 Err(format!(
                     "there is no service `{}`; the services are {}",
