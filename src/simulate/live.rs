@@ -214,6 +214,7 @@ pub fn split_user_info(url: &str) -> (String, Option<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::simulate::expr::Value;
 
     #[test]
     fn basic_credentials_come_from_the_url() {
@@ -235,14 +236,99 @@ mod tests {
         assert_eq!(basic_authorization("ab"), "Basic YWI=");
     }
 
+    /// A server on 127.0.0.1 that answers every request with `status` and `body`.
+    fn canned(status: &'static str, body: &'static str) -> String {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let mut stream = stream.unwrap();
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        url
+    }
+
+    fn client(url: String, timeout: Duration) -> Prometheus {
+        let connection = Connection {
+            url,
+            authorization: None,
+            timeout,
+        };
+        Prometheus::new(connection, i64::MAX)
+    }
+
+    #[test]
+    fn answers_become_readings_or_named_errors() {
+        let vector = r#"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[1700000000,"0.25"]}]}}"#;
+        let mut prometheus = client(canned("200 OK", vector), Duration::from_secs(5));
+        assert_eq!(
+            prometheus.query("t", "m", "up", 1_700_000_000_000),
+            Ok(Reading::Value(Value::Array(vec![Value::Number(0.25)])))
+        );
+        let empty = r#"{"status":"success","data":{"resultType":"vector","result":[]}}"#;
+        let mut prometheus = client(canned("200 OK", empty), Duration::from_secs(5));
+        assert_eq!(
+            prometheus.query("t", "m", "up", 1_700_000_000_000),
+            Ok(Reading::Value(Value::Array(Vec::new())))
+        );
+        let refused = r#"{"status":"error","errorType":"bad_data","error":"parse error"}"#;
+        let mut prometheus = client(canned("400 Bad Request", refused), Duration::from_secs(5));
+        assert_eq!(
+            prometheus.query("t", "m", "up(", 1_700_000_000_000),
+            Ok(Reading::Error("bad_data: parse error".to_string()))
+        );
+        let mut prometheus = client(canned("401 Unauthorized", ""), Duration::from_secs(5));
+        assert!(prometheus.probe().unwrap_err().contains("401 Unauthorized"));
+        let mut prometheus = client(canned("403 Forbidden", ""), Duration::from_secs(5));
+        assert!(prometheus.probe().unwrap_err().contains("403 Forbidden"));
+        let mut prometheus = client(canned("200 OK", "<html>login</html>"), Duration::from_secs(5));
+        assert!(
+            prometheus
+                .probe()
+                .unwrap_err()
+                .contains("not a Prometheus API response")
+        );
+    }
+
+    #[test]
+    fn a_silent_server_times_out() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let error = client(url, Duration::from_secs(1)).probe().unwrap_err();
+        assert!(error.contains("did not answer within 1s"), "{error}");
+        drop(listener);
+    }
+
     #[test]
     fn connection_refused_is_named() {
-        let connection = Connection {
-            url: "http://127.0.0.1:9".to_string(),
-            authorization: None,
-            timeout: Duration::from_secs(2),
-        };
-        let error = Prometheus::new(connection, 0).probe().unwrap_err();
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap();
+        let error = client(format!("http://{closed}"), Duration::from_secs(2))
+            .probe()
+            .unwrap_err();
         assert!(error.contains("connection refused"), "{error}");
+    }
+
+    #[test]
+    fn measurements_after_now_are_refused() {
+        let connection = Connection {
+            url: "http://127.0.0.1:1".to_string(),
+            authorization: None,
+            timeout: Duration::from_secs(1),
+        };
+        let error = Prometheus::new(connection, 1_000)
+            .query("t", "m", "up", 2_000)
+            .unwrap_err();
+        assert!(error.contains("in the future"), "{error}");
     }
 }
