@@ -60,6 +60,11 @@ enum Command {
     },
     /// Create a new service file, and a platform file if the project has none.
     Init(InitArgs),
+    /// Replay a service's rollback decisions on recorded Prometheus data and print the timeline
+    /// (exit 0 promote, 3 roll back, 4 pause; see docs/simulate.md).
+    Simulate(SimulateArgs),
+    /// Replay a service's rollback decisions against a live Prometheus, showing every query resolved.
+    Preflight(PreflightArgs),
     /// Print a shell completion script.
     Completions {
         /// The shell to complete for.
@@ -104,6 +109,85 @@ struct DocArgs {
     /// [default: the current directory].
     #[arg(long, value_name = "DIR")]
     root: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct ReplayArgs {
+    /// Files or directories to compile (directories are searched for *.ship files).
+    #[arg(value_name = "PATH", default_value = ".")]
+    paths: Vec<PathBuf>,
+    /// The service whose release to replay.
+    #[arg(long, value_name = "NAME")]
+    service: String,
+    /// The environment, for a service its pipeline deploys to several.
+    #[arg(long, value_name = "NAME")]
+    environment: Option<String>,
+    /// A value for an AnalysisTemplate argument: `new-hash=6d4f9c7b8`, `stable-hash=...`,
+    /// `namespace=...` [default: new-hash=new, stable-hash=stable, the Rollout's namespace].
+    #[arg(long = "arg", value_name = "NAME=VALUE")]
+    args: Vec<String>,
+    /// Count this check (a web or job metric, which metric data cannot replay) as failed; every other
+    /// check is assumed to pass.
+    #[arg(long = "fail-check", value_name = "METRIC")]
+    fail_checks: Vec<String>,
+    /// Exit 0 only when the release ends this way, and 5 otherwise (for CI cases).
+    #[arg(long, value_enum)]
+    expect: Option<ExpectedVerdict>,
+    /// How diagnostics are printed.
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    format: Format,
+    /// The project root: imports may not leave it and paths are shown relative to it
+    /// [default: the current directory].
+    #[arg(long, value_name = "DIR")]
+    root: Option<PathBuf>,
+}
+
+#[derive(clap::Args, Debug)]
+struct SimulateArgs {
+    #[command(flatten)]
+    replay: ReplayArgs,
+    /// Directory of recorded data: per metric, `<metric>.json` (a /api/v1/query_range answer) or
+    /// `<metric>.om` (OpenMetrics with timestamps), or `<template>/<metric>.json`.
+    #[arg(long, value_name = "DIR")]
+    metrics: PathBuf,
+    /// When the release starts (RFC 3339 or seconds since the epoch) [default: the earliest sample].
+    #[arg(long, value_name = "TIME")]
+    start: Option<String>,
+}
+
+#[derive(clap::Args, Debug)]
+struct PreflightArgs {
+    #[command(flatten)]
+    replay: ReplayArgs,
+    /// Prometheus base URL; `https://user:password@host` for basic authentication.
+    #[arg(long, value_name = "URL")]
+    prometheus: String,
+    /// When the release starts (RFC 3339 or seconds since the epoch).
+    #[arg(long, value_name = "TIME", conflicts_with = "window")]
+    at: Option<String>,
+    /// Start the release this long ago (`1h`, `30m`) [default: as long ago as the release takes].
+    #[arg(long, value_name = "DURATION")]
+    window: Option<String>,
+    /// File holding a bearer token for Prometheus.
+    #[arg(long, value_name = "FILE")]
+    bearer_token_file: Option<PathBuf>,
+    /// Seconds each request to Prometheus may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    timeout: u64,
+    /// Also save each metric's query_range answer over the release window into DIR, as
+    /// `<template>/<metric>.json`: a recorded case for `shipc simulate --metrics DIR`.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum ExpectedVerdict {
+    /// Every analysis passes and the new version becomes stable.
+    Promote,
+    /// An analysis fails or errors and the release is aborted.
+    Rollback,
+    /// An analysis is inconclusive and the release pauses for a person.
+    Pause,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -170,6 +254,8 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
         Command::Doc(args) => return doc(&args),
         Command::Init(args) => return init(&args),
         Command::Fmt { paths, check } => return fmt(&paths, check),
+        Command::Simulate(args) => return simulate(&args),
+        Command::Preflight(args) => return preflight(&args),
         Command::Explain { code } => {
             let code = crate::Code::parse(&code).ok_or_else(|| {
                 format!("`{code}` is not a diagnostic code; the codes are listed in docs/diagnostics.md")
@@ -952,6 +1038,205 @@ fn recover_interrupted_output(out: &Path) -> Result<(), String> {
         std::fs::rename(&previous, out).map_err(|error| format!("cannot restore `{}`: {error}", out.display()))?;
     }
     Ok(())
+}
+
+/// Exit codes of `simulate` and `preflight` beyond 0, 1 and 2: the release would roll back, would
+/// pause, or did not end as `--expect` said.
+const EXIT_ROLLBACK: u8 = 3;
+const EXIT_PAUSE: u8 = 4;
+const EXIT_UNEXPECTED: u8 = 5;
+
+fn simulate(args: &SimulateArgs) -> Result<ExitCode, String> {
+    let root = project_directory(args.replay.root.as_deref())?;
+    let data = read_data_dir(&root, &args.metrics)?;
+    let (prepared, mut options) = match prepare_replay(&args.replay, &root, Some(data))? {
+        Ok(prepared) => prepared,
+        Err(code) => return Ok(code),
+    };
+    options.start_ms = match &args.start {
+        Some(text) => parse_time_arg(text)?,
+        None => prepared
+            .recorded
+            .first_ms()
+            .ok_or_else(|| format!("`{}` holds no samples; give --start", args.metrics.display()))?,
+    };
+    let mut recorded = prepared.recorded;
+    let report = crate::simulate::replay(&prepared.release, &mut recorded, &options)?;
+    finish_replay(&args.replay, &report, "simulate")
+}
+
+fn preflight(args: &PreflightArgs) -> Result<ExitCode, String> {
+    let root = project_directory(args.replay.root.as_deref())?;
+    let (prepared, mut options) = match prepare_replay(&args.replay, &root, None)? {
+        Ok(prepared) => prepared,
+        Err(code) => return Ok(code),
+    };
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_err(|error| format!("the clock is before 1970: {error}"))?
+        .as_millis();
+    let now_ms = i64::try_from(now_ms).map_err(|_| "the clock is beyond any date Prometheus stores".to_string())?;
+    options.start_ms = match (&args.at, &args.window) {
+        (Some(at), _) => parse_time_arg(at)?,
+        (None, Some(window)) => {
+            let ms = crate::simulate::go_duration_ms(window);
+            if ms <= 0 {
+                return Err(format!("`{window}` is not a duration such as `1h` or `30m`"));
+            }
+            now_ms - ms
+        }
+        (None, None) => now_ms - prepared.release.nominal_ms(),
+    };
+    let (url, user_info) = crate::simulate::live::split_user_info(&args.prometheus);
+    let authorization = match (&args.bearer_token_file, user_info) {
+        (Some(file), _) => {
+            let token =
+                std::fs::read_to_string(file).map_err(|error| format!("cannot read `{}`: {error}", file.display()))?;
+            Some(format!("Bearer {}", token.trim()))
+        }
+        (None, Some(user_info)) => Some(crate::simulate::live::basic_authorization(&user_info)),
+        (None, None) => None,
+    };
+    let connection = crate::simulate::live::Connection {
+        url,
+        authorization,
+        timeout: std::time::Duration::from_secs(args.timeout.max(1)),
+    };
+    let mut prometheus = crate::simulate::live::Prometheus::new(connection, now_ms);
+    prometheus.probe()?;
+    let report = crate::simulate::replay(&prepared.release, &mut prometheus, &options)?;
+    if let Some(dir) = &args.record {
+        record_window(&mut prometheus, &report, dir, now_ms)?;
+    }
+    finish_replay(&args.replay, &report, "preflight")
+}
+
+/// Compiles the project and finds the release; the inner `Err` is the exit code when the sources or
+/// data had errors (reported).
+fn prepare_replay(
+    args: &ReplayArgs,
+    root: &Path,
+    data: Option<Vec<crate::simulate::DataFile>>,
+) -> Result<Result<(crate::simulate::Prepared, crate::simulate::Options), ExitCode>, String> {
+    let mut options = crate::simulate::Options {
+        failing_checks: args.fail_checks.iter().cloned().collect(),
+        ..Default::default()
+    };
+    for arg in &args.args {
+        let (name, value) = arg
+            .split_once('=')
+            .ok_or_else(|| format!("--arg `{arg}` is not NAME=VALUE"))?;
+        options.args.insert(name.to_string(), value.to_string());
+    }
+    let roots = discover(root, &args.paths)?;
+    let loader = DiskLoader {
+        root: root.to_path_buf(),
+    };
+    let request = crate::simulate::Request {
+        service: args.service.clone(),
+        environment: args.environment.clone(),
+        data,
+    };
+    let (compilation, prepared) = run_with_large_stack(move || crate::simulate(&roots, &loader, &request))?;
+    report(&compilation, args.format);
+    if let Some(code) = exit_code(&compilation) {
+        return Ok(Err(code));
+    }
+    match prepared {
+        Some(prepared) => Ok(Ok((prepared?, options))),
+        None => Ok(Err(ExitCode::from(1))),
+    }
+}
+
+fn finish_replay(args: &ReplayArgs, report: &crate::simulate::Report, title: &str) -> Result<ExitCode, String> {
+    use crate::simulate::Verdict;
+    print!("{}", crate::simulate::render::timeline(report, title));
+    let expected = args.expect.map(|expected| match expected {
+        ExpectedVerdict::Promote => Verdict::Promote,
+        ExpectedVerdict::Rollback => Verdict::Rollback,
+        ExpectedVerdict::Pause => Verdict::Pause,
+    });
+    Ok(ExitCode::from(match (expected, report.verdict) {
+        (Some(expected), verdict) if expected == verdict => 0,
+        (Some(expected), verdict) => {
+            eprintln!(
+                "shipc: expected the release to {}, but it would {}",
+                expected.as_str(),
+                verdict.as_str()
+            );
+            EXIT_UNEXPECTED
+        }
+        (None, Verdict::Promote) => 0,
+        (None, Verdict::Rollback) => EXIT_ROLLBACK,
+        (None, Verdict::Pause) => EXIT_PAUSE,
+    }))
+}
+
+/// Saves the range answer of every query of the release (those the preflight did not reach too), from the release start to the end of the
+/// window it needs (plus room for retried errors), never past now.
+fn record_window(
+    prometheus: &mut crate::simulate::live::Prometheus,
+    report: &crate::simulate::Report,
+    dir: &Path,
+    now_ms: i64,
+) -> Result<(), String> {
+    const ERROR_ROOM_MS: i64 = 5 * 60 * 1000;
+    let end_ms = (report.start_ms + report.release.nominal_ms() + ERROR_ROOM_MS).min(now_ms);
+    for analysis in report.release.analyses() {
+        for metric in &analysis.metrics {
+            let crate::simulate::MetricSource::Prometheus { query, .. } = &metric.source else {
+                continue;
+            };
+            let query = crate::simulate::resolve(query, &report.args);
+            let body = prometheus.range(&query, report.start_ms, end_ms, 15)?;
+            let path = dir.join(&analysis.template).join(format!("{}.json", metric.spec.name));
+            write_file(&path, &body).map_err(|error| format!("cannot write `{}`: {error}", path.display()))?;
+        }
+    }
+    Ok(())
+}
+
+fn parse_time_arg(text: &str) -> Result<i64, String> {
+    crate::simulate::render::parse_time(text)
+        .ok_or_else(|| format!("`{text}` is not a time: write 2026-11-23T10:00:00Z or seconds since the epoch"))
+}
+
+/// The data files in `dir` and its subdirectories one level down, named by their path inside it.
+fn read_data_dir(root: &Path, dir: &Path) -> Result<Vec<crate::simulate::DataFile>, String> {
+    if !dir.is_dir() {
+        return Err(format!("`{}` is not a directory of recorded data", dir.display()));
+    }
+    let mut files = Vec::new();
+    let walker = walkdir::WalkDir::new(dir).max_depth(2).sort_by_file_name();
+    for entry in walker {
+        let entry = entry.map_err(|error| format!("cannot read `{}`: {error}", dir.display()))?;
+        let name = relative(dir, entry.path()).unwrap_or_default();
+        let is_data = crate::simulate::DATA_EXTENSIONS.iter().any(|ext| name.ends_with(ext));
+        if !is_data || !entry.file_type().is_file() {
+            continue;
+        }
+        let size = entry.metadata().map(|metadata| metadata.len()).unwrap_or(0);
+        if size > MAX_SOURCE_LEN as u64 {
+            return Err(format!(
+                "`{}` is larger than shipc reads (16 MiB)",
+                entry.path().display()
+            ));
+        }
+        let text = std::fs::read_to_string(entry.path())
+            .map_err(|error| format!("cannot read `{}`: {error}", entry.path().display()))?;
+        let shown = entry
+            .path()
+            .canonicalize()
+            .ok()
+            .and_then(|absolute| relative(root, &absolute).ok())
+            .unwrap_or_else(|| entry.path().display().to_string());
+        files.push(crate::simulate::DataFile {
+            path: shown,
+            name,
+            text,
+        });
+    }
+    Ok(files)
 }
 
 /// A panic is a bug in shipc: say so, with what a report needs, and exit with the usage code.

@@ -24,6 +24,7 @@ pub mod names;
 pub mod parallel;
 pub mod promql;
 pub mod scaffold;
+pub mod simulate;
 pub mod source;
 pub mod stdlib;
 pub mod syntax;
@@ -129,6 +130,25 @@ pub fn doc(roots: &[String], loader: &dyn Loader, stdlib: bool) -> (Compilation,
         }
     }
     (finish(sources, diagnostics, &program, Vec::new()), markdown)
+}
+
+/// Checks `roots` and, when no error was found, finds the release of `request.service` as it will be
+/// emitted and reads the recorded metric data of `request` (reporting malformed or missing data), for
+/// `shipc simulate` and `shipc preflight` to replay with [`simulate::replay`]. The inner `Err` is a
+/// usage problem: no such service or environment.
+pub fn simulate(
+    roots: &[String],
+    loader: &dyn Loader,
+    request: &simulate::Request,
+) -> (Compilation, Option<Result<simulate::Prepared, String>>) {
+    let (mut sources, mut diagnostics, program, model) = front_end(roots, loader);
+    let mut prepared = None;
+    if !diagnostics.has_errors() {
+        let bundle = lower::lower(&model);
+        prepared = Some(simulate::prepare(&bundle, request, &mut sources, &mut diagnostics));
+    }
+    let prepared = prepared.filter(|_| !diagnostics.has_errors());
+    (finish(sources, diagnostics, &program, Vec::new()), prepared)
 }
 
 /// Syntax, names and checks: everything before lowering.

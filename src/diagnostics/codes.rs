@@ -109,6 +109,8 @@ codes! {
     E0520 "block-of-other-strategy" "a release has a block that belongs to the other release strategy";
     E0521 "canary-weight-decreases" "a canary `weight` step is not above an earlier one";
     E0522 "canary-ends-unguarded" "a canary's last step neither reaches 100% nor waits for a person or an analysis";
+    E0530 "malformed-metrics-data" "a recorded metrics file for `shipc simulate` is not a Prometheus answer or OpenMetrics text";
+    E0531 "missing-metrics-data" "`shipc simulate` has no recorded data for a metric the release measures";
 
     E0601 "invalid-kubernetes-name" "a name shipc derives for a Kubernetes object is not valid there";
     E0602 "invalid-image" "an image reference is not one a container runtime accepts";

@@ -67,6 +67,7 @@ pub fn template(
             success_condition,
             failure_condition: None,
             dry_run: false,
+            unit: None,
             provider,
         }
     });
@@ -90,6 +91,7 @@ pub fn template(
             success_condition,
             failure_condition: Some(failure_condition),
             dry_run: rule.observe,
+            unit: Some(rule.unit),
             provider: Provider::Prometheus {
                 address: rule.address.clone(),
                 query: rule.query.clone(),

@@ -5,6 +5,7 @@
 //! the span it came from, for its traceability annotation.
 
 use crate::check::model::{EnvVar, PodCount, Resources, Version};
+use crate::check::units::MetricUnit;
 use crate::source::Span;
 
 /// Everything to emit, each list sorted by service name.
@@ -210,6 +211,9 @@ pub struct AnalysisMetric {
     pub failure_condition: Option<String>,
     /// Recorded, never fails the analysis.
     pub dry_run: bool,
+    /// What a Prometheus metric's values measure, for showing them (`shipc simulate`); `None` for
+    /// checks. Not emitted: Argo compares plain numbers.
+    pub unit: Option<MetricUnit>,
     /// Where the value comes from.
     pub provider: Provider,
 }

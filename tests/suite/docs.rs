@@ -22,6 +22,14 @@ const COVERED_ELSEWHERE: &[(Code, &str)] = &[
         Code::E0108,
         "a file over 16 MiB does not belong in the repository; see hostile::a_100_mb_file_is_refused_without_being_read",
     ),
+    (
+        Code::E0530,
+        "a malformed data file is not .ship text; see simulate::malformed_data_files_are_reported_where_they_break",
+    ),
+    (
+        Code::E0531,
+        "a missing data file is not .ship text; see simulate::a_metric_without_data_is_reported_at_its_analysis",
+    ),
 ];
 
 #[test]

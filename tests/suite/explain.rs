@@ -23,6 +23,14 @@ const NO_WRONG_EXAMPLE: &[(Code, &str)] = &[
     ),
     (Code::E0108, "a file over 16 MiB does not fit in an explanation"),
     (
+        Code::E0530,
+        "the mistake is in a recorded data file, not in .ship text; tests/suite/simulate.rs has malformed ones",
+    ),
+    (
+        Code::E0531,
+        "the mistake is a file missing from a data directory, which no .ship text shows; see tests/suite/simulate.rs",
+    ),
+    (
         Code::E0405,
         "a pipeline of more than 200 templates takes some 400 lines; tests/ui/pipeline/too_many_templates.ship is one",
     ),

@@ -20,6 +20,7 @@ mod format;
 mod hostile;
 mod mutation;
 mod precommit;
+mod simulate;
 mod stdlib;
 mod support;
 mod ui;
