@@ -62,23 +62,34 @@ impl Compilation {
 
 /// Parses and checks `roots` (project-relative paths) and everything they import.
 pub fn check(roots: &[String], loader: &dyn Loader) -> Compilation {
-    compile(roots, loader, false)
+    let (sources, diagnostics, program, _) = front_end(roots, loader);
+    finish(sources, diagnostics, &program, Vec::new())
 }
 
 /// Checks `roots` and, when no error was found, compiles them into output files.
 pub fn build(roots: &[String], loader: &dyn Loader) -> Compilation {
-    compile(roots, loader, true)
+    let mut outputs = Vec::new();
+    let built: Result<Compilation, std::convert::Infallible> = build_each(roots, loader, &mut |file| {
+        outputs.push(file);
+        Ok(())
+    });
+    let Ok(mut compilation) = built;
+    // An internal error may stop emitting half-way; a failed build has no output.
+    if !compilation.has_errors() {
+        compilation.outputs = outputs;
+    }
+    compilation
 }
 
 /// As [`build`], but hands each output file to `sink` as soon as it is rendered, in order of path,
 /// instead of keeping them all: memory then stays flat however large the output. `sink` is only called
-/// when no error was found. When `sink` fails, the build stops and its message is returned; the files
+/// when no error was found. When `sink` fails, the build stops and its error is returned; the files
 /// already handed over are the caller's to discard.
-pub fn build_each(
+pub fn build_each<E>(
     roots: &[String],
     loader: &dyn Loader,
-    sink: &mut dyn FnMut(OutputFile) -> Result<(), String>,
-) -> Result<Compilation, String> {
+    sink: &mut dyn FnMut(OutputFile) -> Result<(), E>,
+) -> Result<Compilation, E> {
     let (mut sources, mut diagnostics, program, model) = front_end(roots, loader);
     if !diagnostics.has_errors() {
         let bundle = lower::lower(&model);
@@ -173,21 +184,6 @@ fn finish(
         sources,
         outputs,
     }
-}
-
-fn compile(roots: &[String], loader: &dyn Loader, emit_files: bool) -> Compilation {
-    let (mut sources, mut diagnostics, program, model) = front_end(roots, loader);
-    let mut outputs = Vec::new();
-    if emit_files && !diagnostics.has_errors() {
-        let bundle = lower::lower(&model);
-        match emit::emit(&bundle, &sources) {
-            Ok(files) => outputs = files,
-            Err((message, origin)) => {
-                internal_error(&mut sources, &mut diagnostics, origin, &format!("manifests: {message}"));
-            }
-        }
-    }
-    finish(sources, diagnostics, &program, outputs)
 }
 
 /// Reports a failure to produce output from a program without errors, which is a bug in shipc, at

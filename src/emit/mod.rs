@@ -35,6 +35,7 @@ pub mod workflows;
 pub mod yaml;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
@@ -77,24 +78,23 @@ type EmitError = (String, Option<Span>);
 /// Serializes the bundle.
 pub fn emit(bundle: &Bundle, sources: &SourceMap) -> Result<Vec<OutputFile>, EmitError> {
     let mut files = Vec::new();
-    emit_each(bundle, sources, &mut |file| {
+    let collected: Result<(), EachError<Infallible>> = emit_each(bundle, sources, &mut |file| {
         files.push(file);
         Ok(())
-    })
-    .map_err(|error| match error {
-        EachError::Emit(error) => error,
-        EachError::Sink(message) => (message, None),
-    })?;
-    Ok(files)
+    });
+    match collected {
+        Ok(()) => Ok(files),
+        Err(EachError::Emit(error)) => Err(error),
+    }
 }
 
 /// Why [`emit_each`] stopped.
 #[derive(Debug)]
-pub enum EachError {
+pub enum EachError<E> {
     /// Serializing failed: a bug in shipc.
     Emit(EmitError),
-    /// The sink refused a file, with its message.
-    Sink(String),
+    /// The sink refused a file.
+    Sink(E),
 }
 
 /// How many output directories are rendered together before their files are handed on: enough to keep
@@ -104,11 +104,11 @@ const BATCH: usize = 64;
 /// Serializes the bundle and hands each file to `sink` as soon as it is rendered, in order of path.
 /// Directories are rendered in parallel, a batch at a time, so memory does not grow with the number of
 /// services and the order (hence the output) does not depend on the number of threads.
-pub fn emit_each(
+pub fn emit_each<E>(
     bundle: &Bundle,
     sources: &SourceMap,
-    sink: &mut dyn FnMut(OutputFile) -> Result<(), String>,
-) -> Result<(), EachError> {
+    sink: &mut dyn FnMut(OutputFile) -> Result<(), E>,
+) -> Result<(), EachError<E>> {
     let units = units(bundle).map_err(EachError::Emit)?;
     let mut written = BTreeSet::new();
     for batch in units.chunks(BATCH) {
