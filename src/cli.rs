@@ -493,7 +493,6 @@ struct StreamOutput {
     /// The file, or `None` for standard output.
     target: Option<PathBuf>,
     writer: Option<std::io::BufWriter<Box<dyn Write + Send>>>,
-    files: usize,
     objects: usize,
 }
 
@@ -502,7 +501,6 @@ impl StreamOutput {
         StreamOutput {
             target,
             writer: None,
-            files: 0,
             objects: 0,
         }
     }
@@ -542,7 +540,7 @@ impl StreamOutput {
         if file.is_kustomization() {
             return Ok(());
         }
-        let first = self.files == 0;
+        let first = self.objects == 0;
         let result = self.writer().and_then(|writer| {
             let separator: &[u8] = if first { b"" } else { b"---\n" };
             writer
@@ -551,7 +549,6 @@ impl StreamOutput {
                 .map_err(|e| e.to_string())
         });
         result.map_err(|e| self.failed(e))?;
-        self.files += 1;
         // Documents are joined by `---` lines; a literal block's lines are indented, so it holds none.
         self.objects += 1 + file.contents.matches("\n---\n").count();
         Ok(())
