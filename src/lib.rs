@@ -63,7 +63,7 @@ impl Compilation {
 /// Parses and checks `roots` (project-relative paths) and everything they import.
 pub fn check(roots: &[String], loader: &dyn Loader) -> Compilation {
     let (sources, diagnostics, program, _) = front_end(roots, loader);
-    finish(sources, diagnostics, &program, Vec::new())
+    finish(sources, diagnostics, program.services.len(), program.unreadable_root)
 }
 
 /// Checks `roots` and, when no error was found, compiles them into output files.
@@ -91,8 +91,13 @@ pub fn build_each<E>(
     sink: &mut dyn FnMut(OutputFile) -> Result<(), E>,
 ) -> Result<Compilation, E> {
     let (mut sources, mut diagnostics, program, model) = front_end(roots, loader);
+    let (n_services, unreadable_input) = (program.services.len(), program.unreadable_root);
+    // The checked model and then the lowered objects hold all that is left to write: the syntax trees
+    // and the model go as soon as they are not needed, which keeps the peak memory of a large project down.
+    drop(program);
     if !diagnostics.has_errors() {
         let bundle = lower::lower(&model);
+        drop(model);
         match emit::emit_each(&bundle, &sources, sink) {
             Ok(()) => {}
             Err(emit::EachError::Sink(message)) => return Err(message),
@@ -101,14 +106,17 @@ pub fn build_each<E>(
             }
         }
     }
-    Ok(finish(sources, diagnostics, &program, Vec::new()))
+    Ok(finish(sources, diagnostics, n_services, unreadable_input))
 }
 
 /// Checks `roots` and, when no error was found, draws every service's release flow.
 pub fn graph(roots: &[String], loader: &dyn Loader, style: graph::Style) -> (Compilation, Option<String>) {
     let (sources, diagnostics, program, model) = front_end(roots, loader);
     let drawing = (!diagnostics.has_errors()).then(|| graph::render(&model, style));
-    (finish(sources, diagnostics, &program, Vec::new()), drawing)
+    (
+        finish(sources, diagnostics, program.services.len(), program.unreadable_root),
+        drawing,
+    )
 }
 
 /// Checks `roots` and, with `stdlib`, every standard library module; when no error was found, renders
@@ -140,7 +148,10 @@ pub fn doc(roots: &[String], loader: &dyn Loader, stdlib: bool) -> (Compilation,
             ),
         }
     }
-    (finish(sources, diagnostics, &program, Vec::new()), markdown)
+    (
+        finish(sources, diagnostics, program.services.len(), program.unreadable_root),
+        markdown,
+    )
 }
 
 /// Checks `roots` and, when no error was found, finds the release of `request.service` as it will be
@@ -159,7 +170,10 @@ pub fn simulate(
         prepared = Some(simulate::prepare(&bundle, request, &mut sources, &mut diagnostics));
     }
     let prepared = prepared.filter(|_| !diagnostics.has_errors());
-    (finish(sources, diagnostics, &program, Vec::new()), prepared)
+    (
+        finish(sources, diagnostics, program.services.len(), program.unreadable_root),
+        prepared,
+    )
 }
 
 /// Syntax, names and checks: everything before lowering.
@@ -171,18 +185,13 @@ fn front_end(roots: &[String], loader: &dyn Loader) -> (SourceMap, Diagnostics, 
     (sources, diagnostics, program, model)
 }
 
-fn finish(
-    sources: SourceMap,
-    diagnostics: Diagnostics,
-    program: &names::Program,
-    outputs: Vec<OutputFile>,
-) -> Compilation {
+fn finish(sources: SourceMap, diagnostics: Diagnostics, n_services: usize, unreadable_input: bool) -> Compilation {
     Compilation {
-        n_services: program.services.len(),
-        unreadable_input: program.unreadable_root,
+        n_services,
+        unreadable_input,
         diagnostics: diagnostics.into_sorted(&sources),
         sources,
-        outputs,
+        outputs: Vec::new(),
     }
 }
 

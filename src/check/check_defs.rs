@@ -196,7 +196,7 @@ impl Checker<'_> {
     ) -> Option<CheckKind> {
         let program = self.program;
         let id = self.check_def_id(probe, module)?;
-        let types = self.check_defs.get(id.0)?.as_ref()?.types.clone();
+        let types = self.defs.check_defs.get(id.0)?.as_ref()?.types.clone();
         let decl = &program.check_def(id)?.decl;
         let name = probe.callee_name();
         let specs: Vec<ParamSpec<'_>> = decl

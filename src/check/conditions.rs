@@ -138,10 +138,9 @@ impl Checker<'_> {
         let address = match context.prometheus {
             Prometheus::Address(address) => address,
             Prometheus::NotDeclared { platform, keyword } => {
-                if let Some((_, _, span)) = groups.first()
-                    && self.first_use_without_prometheus(platform)
-                {
-                    self.report(
+                if let Some((_, _, span)) = groups.first() {
+                    self.report_once_for_platform(
+                        platform,
                         Diagnostic::new(Code::E0510, *span, "this metric needs a Prometheus address")
                             .label("measured with Prometheus")
                             .secondary(keyword, "this platform has no `prometheus`")

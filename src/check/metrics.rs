@@ -344,7 +344,7 @@ impl Checker<'_> {
                 return None;
             }
         };
-        let signature = self.metrics.get(id.0).and_then(Option::as_ref)?;
+        let signature = self.defs.metrics.get(id.0).and_then(Option::as_ref)?;
         let params: Vec<(String, ParamType, Option<ArgValue>)> = signature
             .params
             .iter()
@@ -407,7 +407,7 @@ impl Checker<'_> {
     /// The query of metric `id` with `args` substituted.
     pub(super) fn render_query(&self, id: MetricId, args: &[ArgValue]) -> Option<String> {
         let decl = &self.program.metric(id)?.decl;
-        let signature = self.metrics.get(id.0)?.as_ref()?;
+        let signature = self.defs.metrics.get(id.0)?.as_ref()?;
         let positions: BTreeMap<&str, usize> = signature
             .params
             .iter()
@@ -432,7 +432,7 @@ impl Checker<'_> {
     /// The unit of metric `id`, and where it is declared.
     pub(super) fn metric_unit(&self, id: MetricId) -> Option<(MetricUnit, Span, &str)> {
         let decl = &self.program.metric(id)?.decl;
-        let signature = self.metrics.get(id.0)?.as_ref()?;
+        let signature = self.defs.metrics.get(id.0)?.as_ref()?;
         Some((signature.unit, decl.unit.span, decl.name.name.as_str()))
     }
 }

@@ -28,65 +28,145 @@ mod values;
 
 pub use model::Model;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::diagnostics::{Diagnostic, Diagnostics};
-use crate::names::{PlatformId, Program};
+use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
+use crate::names::{Declared, PlatformId, Program, ServiceId};
 
 /// Checks the whole program. The returned model holds the services that checked clean.
+///
+/// The definitions services use (platforms, metrics, steps, environments, checks) are checked first;
+/// then the services, which are independent of each other, are checked in parallel, each into its own
+/// diagnostics, merged in the order of services so the result does not depend on the threads.
 pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
-    let mut checker = Checker {
+    let mut reported_once = BTreeSet::new();
+    let mut defs = Definitions::default();
+    defs.platforms = check_each(
         program,
         diagnostics,
-        platforms: Vec::new(),
-        metrics: Vec::new(),
-        steps: Vec::new(),
-        environments: Vec::new(),
-        check_defs: Vec::new(),
-        platforms_missing_prometheus_reported: BTreeSet::new(),
-        deployed_per_environment: None,
-    };
-    for declared in &program.platforms {
-        let checked = checker.platform(&declared.decl);
-        checker.platforms.push(checked);
+        &mut reported_once,
+        &defs,
+        &program.platforms,
+        |checker, decl| checker.platform(decl),
+    );
+    defs.metrics = check_each(
+        program,
+        diagnostics,
+        &mut reported_once,
+        &defs,
+        &program.metrics,
+        |checker, decl| checker.metric_signature(decl),
+    );
+    defs.steps = check_each(
+        program,
+        diagnostics,
+        &mut reported_once,
+        &defs,
+        &program.steps,
+        |checker, decl| checker.step_definition(decl),
+    );
+    defs.environments = check_each(
+        program,
+        diagnostics,
+        &mut reported_once,
+        &defs,
+        &program.environments,
+        |checker, decl| checker.environment(decl),
+    );
+    defs.check_defs = check_each(
+        program,
+        diagnostics,
+        &mut reported_once,
+        &defs,
+        &program.checks,
+        |checker, decl| checker.check_definition(decl),
+    );
+
+    let ids: Vec<ServiceId> = (0..program.services.len()).map(ServiceId).collect();
+    let checked = crate::parallel::map(&ids, |&id| {
+        let mut own = Diagnostics::new();
+        let mut checker = Checker::new(program, &mut own, &defs);
+        let service = checker.service(id);
+        let once_per_platform = checker.once_per_platform;
+        (service, own, once_per_platform)
+    });
+    let mut services = Vec::with_capacity(checked.len());
+    for (service, own, once_per_platform) in checked {
+        diagnostics.append(own);
+        merge_once_per_platform(diagnostics, &mut reported_once, once_per_platform);
+        services.extend(service);
     }
-    for declared in &program.metrics {
-        let checked = checker.metric_signature(&declared.decl);
-        checker.metrics.push(checked);
-    }
-    for declared in &program.steps {
-        let checked = checker.step_definition(&declared.decl);
-        checker.steps.push(checked);
-    }
-    for declared in &program.environments {
-        let checked = checker.environment(&declared.decl);
-        checker.environments.push(checked);
-    }
-    for declared in &program.checks {
-        let checked = checker.check_definition(&declared.decl);
-        checker.check_defs.push(checked);
-    }
-    let mut services: Vec<model::Service> = (0..program.services.len())
-        .filter_map(|idx| checker.service(crate::names::ServiceId(idx)))
-        .collect();
     services.sort_by(|a, b| a.name.cmp(&b.name));
     Model { services }
+}
+
+/// Checks every declaration of one kind with `check_one`, in order.
+fn check_each<T, C>(
+    program: &Program,
+    diagnostics: &mut Diagnostics,
+    reported_once: &mut BTreeSet<PlatformId>,
+    defs: &Definitions,
+    declared: &[Declared<T>],
+    check_one: impl Fn(&mut Checker<'_>, &T) -> C,
+) -> Vec<C> {
+    let mut checker = Checker::new(program, diagnostics, defs);
+    let checked = declared
+        .iter()
+        .map(|each| check_one(&mut checker, &each.decl))
+        .collect();
+    let once_per_platform = checker.once_per_platform;
+    merge_once_per_platform(diagnostics, reported_once, once_per_platform);
+    checked
+}
+
+/// Adds the diagnostics one checker held back to say once per platform, unless an earlier checker
+/// (in the order of declarations) said it already.
+fn merge_once_per_platform(
+    diagnostics: &mut Diagnostics,
+    reported_once: &mut BTreeSet<PlatformId>,
+    once_per_platform: BTreeMap<PlatformId, Diagnostic>,
+) {
+    for (platform, diagnostic) in once_per_platform {
+        if reported_once.insert(platform) {
+            diagnostics.push(diagnostic);
+        }
+    }
+}
+
+/// The checked definitions services use, by id; `None` where a definition had errors. Read-only
+/// while services are checked.
+#[derive(Default)]
+struct Definitions {
+    platforms: Vec<Option<platform::Platform>>,
+    metrics: Vec<Option<metrics::Signature>>,
+    steps: Vec<Option<steps::CheckedStep>>,
+    environments: Vec<Option<pipeline::CheckedEnvironment>>,
+    check_defs: Vec<Option<check_defs::CheckedDef>>,
 }
 
 /// The state the checks share.
 pub struct Checker<'a> {
     program: &'a Program,
     diagnostics: &'a mut Diagnostics,
-    platforms: Vec<Option<platform::Platform>>,
-    metrics: Vec<Option<metrics::Signature>>,
-    steps: Vec<Option<steps::CheckedStep>>,
-    environments: Vec<Option<pipeline::CheckedEnvironment>>,
-    check_defs: Vec<Option<check_defs::CheckedDef>>,
-    /// Platforms whose missing Prometheus address was reported already: once is enough.
-    platforms_missing_prometheus_reported: BTreeSet<PlatformId>,
+    defs: &'a Definitions,
+    /// Diagnostics said once per platform, at the first use (E0510), held back until the checkers
+    /// that ran apart are merged.
+    once_per_platform: BTreeMap<PlatformId, Diagnostic>,
     /// The service being checked when its pipeline deploys it to environments: its own namespace is
     /// then only known where it runs, and queries read it from the Rollout.
-    deployed_per_environment: Option<crate::names::ServiceId>,
+    deployed_per_environment: Option<ServiceId>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(program: &'a Program, diagnostics: &'a mut Diagnostics, defs: &'a Definitions) -> Checker<'a> {
+        Checker {
+            program,
+            diagnostics,
+            defs,
+            once_per_platform: BTreeMap::new(),
+            deployed_per_environment: None,
+        }
+    }
 }
 
 impl Checker<'_> {
@@ -95,16 +175,20 @@ impl Checker<'_> {
         self.diagnostics.push(diagnostic);
     }
 
-    fn error_count(&self) -> usize {
-        self.diagnostics.error_count()
+    /// Records `diagnostic` unless one was recorded for `platform` already.
+    fn report_once_for_platform(&mut self, platform: PlatformId, diagnostic: Diagnostic) {
+        self.once_per_platform.entry(platform).or_insert(diagnostic);
     }
 
-    /// True the first time a platform without a Prometheus address is met by a metric.
-    fn first_use_without_prometheus(&mut self, platform: PlatformId) -> bool {
-        self.platforms_missing_prometheus_reported.insert(platform)
+    fn error_count(&self) -> usize {
+        let held = self
+            .once_per_platform
+            .values()
+            .filter(|d| d.severity() == Severity::Error);
+        self.diagnostics.error_count() + held.count()
     }
 
     fn checked_platform(&self, id: Option<PlatformId>) -> Option<&platform::Platform> {
-        id.and_then(|id| self.platforms.get(id.0)).and_then(Option::as_ref)
+        id.and_then(|id| self.defs.platforms.get(id.0)).and_then(Option::as_ref)
     }
 }

@@ -512,7 +512,7 @@ impl Checker<'_> {
                     let next = steps.len();
                     let step = *step_index.entry(id).or_insert(next);
                     if step == next {
-                        steps.push(self.steps.get(id.0)?.as_ref()?.template.clone());
+                        steps.push(self.defs.steps.get(id.0)?.as_ref()?.template.clone());
                     }
                     Some(TaskKind::Step { step, args })
                 }),
@@ -647,7 +647,7 @@ impl Checker<'_> {
         let program = self.program;
         let span = call.callee_span();
         match program.resolve(module, &call.callee, span, SymbolKind::Step) {
-            Ok(Symbol::Step(id)) => Some(self.steps.get(id.0).and_then(Option::as_ref).map(|_| id)),
+            Ok(Symbol::Step(id)) => Some(self.defs.steps.get(id.0).and_then(Option::as_ref).map(|_| id)),
             Ok(Symbol::Unparsed) => Some(None),
             Ok(_) => {
                 self.report(program.unknown(module, &call.callee, span, SymbolKind::Step));
@@ -682,7 +682,7 @@ impl Checker<'_> {
         scope: &mut ValueScope<'_, '_>,
     ) -> Option<Vec<Option<Value>>> {
         let (params, step_name): (Vec<ParamUse>, String) = {
-            let step = self.steps.get(id.0)?.as_ref()?;
+            let step = self.defs.steps.get(id.0)?.as_ref()?;
             let params = step
                 .template
                 .params
@@ -916,7 +916,7 @@ impl Checker<'_> {
             }
         };
         // The definition had errors of its own, already reported.
-        let checked = self.steps.get(step?.0)?.as_ref()?;
+        let checked = self.defs.steps.get(step?.0)?.as_ref()?;
         let outputs: Vec<String> = checked.output_names().map(str::to_string).collect();
         let step_name = checked.template.name.clone();
         match field {
@@ -1038,7 +1038,7 @@ impl Checker<'_> {
         let path = std::slice::from_ref(name);
         match program.resolve(module, path, name.span, SymbolKind::Environment) {
             Ok(Symbol::Environment(id)) => {
-                let checked = self.environments.get(id.0)?.as_ref()?;
+                let checked = self.defs.environments.get(id.0)?.as_ref()?;
                 Some(EnvironmentTarget {
                     name: checked.name.clone(),
                     namespace: checked.namespace.clone(),
@@ -1070,6 +1070,7 @@ impl Checker<'_> {
             return Some(target);
         };
         let Some((wanted, span)) = self
+            .defs
             .environments
             .get(id.0)
             .and_then(Option::as_ref)

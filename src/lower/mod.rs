@@ -39,12 +39,15 @@ pub fn canary_service_name(service: &str) -> String {
 /// Lowers every service of the model. A service whose pipeline deploys to environments gets its
 /// release objects once per environment instead of once in its platform's namespace.
 pub fn lower(model: &Model) -> Bundle {
-    let services = model
+    // Services lower independently of each other, so they are spread over the cores.
+    let released: Vec<&model::Service> = model
         .services
         .iter()
         .filter(|service| service.environments.is_empty())
-        .map(|service| lower_service(service, &service.namespace, service.replicas))
         .collect();
+    let services = crate::parallel::map(&released, |service| {
+        lower_service(service, &service.namespace, service.replicas)
+    });
     let mut environments: Vec<EnvironmentDeployment> = model
         .services
         .iter()
@@ -63,14 +66,14 @@ pub fn lower(model: &Model) -> Bundle {
         })
         .collect();
     environments.sort_by(|a, b| (&a.environment, &a.objects.name).cmp(&(&b.environment, &b.objects.name)));
-    let pipelines = model
+    let with_pipeline: Vec<(&model::Service, &model::Pipeline)> = model
         .services
         .iter()
-        .filter_map(|service| {
-            let pipeline = service.pipeline.as_ref()?;
-            Some(pipeline::lower_pipeline(service, pipeline))
-        })
+        .filter_map(|service| Some((service, service.pipeline.as_ref()?)))
         .collect();
+    let pipelines = crate::parallel::map(&with_pipeline, |(service, pipeline)| {
+        pipeline::lower_pipeline(service, pipeline)
+    });
     Bundle {
         services,
         environments,

@@ -19,6 +19,7 @@ mod explain;
 mod format;
 mod hostile;
 mod mutation;
+mod parallel;
 mod precommit;
 mod simulate;
 mod stdlib;
