@@ -62,7 +62,10 @@ impl Compilation {
 
 /// Parses and checks `roots` (project-relative paths) and everything they import.
 pub fn check(roots: &[String], loader: &dyn Loader) -> Compilation {
-    let (sources, diagnostics, program, _) = front_end(roots, loader);
+    let mut sources = SourceMap::new();
+    let mut diagnostics = Diagnostics::new();
+    let program = names::resolve(roots, loader, &mut sources, &mut diagnostics);
+    check::check_only(&program, &mut diagnostics);
     finish(sources, diagnostics, program.services.len(), program.unreadable_root)
 }
 

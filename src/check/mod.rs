@@ -39,6 +39,22 @@ use crate::names::{Declared, PlatformId, Program, ServiceId};
 /// then the services, which are independent of each other, are checked in parallel, each into its own
 /// diagnostics, merged in the order of services so the result does not depend on the threads.
 pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
+    let mut services = check_services(program, diagnostics, |service| service);
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    Model { services }
+}
+
+/// Checks the whole program for its diagnostics alone, without keeping the model of every service.
+pub fn check_only(program: &Program, diagnostics: &mut Diagnostics) {
+    check_services(program, diagnostics, drop);
+}
+
+/// Checks the definitions, then every service, handing each service that checked clean to `keep`.
+fn check_services<R: Send>(
+    program: &Program,
+    diagnostics: &mut Diagnostics,
+    keep: impl Fn(model::Service) -> R + Sync,
+) -> Vec<R> {
     let mut reported_once = BTreeSet::new();
     let mut defs = Definitions::default();
     defs.platforms = check_each(
@@ -86,7 +102,7 @@ pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
     let checked = crate::parallel::map(&ids, |&id| {
         let mut own = Diagnostics::new();
         let mut checker = Checker::new(program, &mut own, &defs);
-        let service = checker.service(id);
+        let service = checker.service(id).map(&keep);
         let once_per_platform = checker.once_per_platform;
         (service, own, once_per_platform)
     });
@@ -96,8 +112,7 @@ pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
         merge_once_per_platform(diagnostics, &mut reported_once, once_per_platform);
         services.extend(service);
     }
-    services.sort_by(|a, b| a.name.cmp(&b.name));
-    Model { services }
+    services
 }
 
 /// Checks every declaration of one kind with `check_one`, in order.

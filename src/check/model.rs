@@ -3,6 +3,8 @@
 //! Nothing here can be wrong any more: units are converted, names are valid, references resolved and
 //! queries rendered. Spans are kept so that emitted objects can say which line produced them.
 
+use std::sync::Arc;
+
 use crate::decimal::Decimal;
 use crate::source::Span;
 use crate::syntax::ast::CompareOp;
@@ -79,8 +81,9 @@ pub struct Pipeline {
     pub event_fields: Vec<EventField>,
     /// The tasks in source order; dependencies refer to them by index and never form a cycle.
     pub tasks: Vec<Task>,
-    /// The step definitions the tasks use, in order of first use.
-    pub steps: Vec<StepTemplate>,
+    /// The step definitions the tasks use, in order of first use; shared with every other pipeline
+    /// that uses them.
+    pub steps: Vec<Arc<StepTemplate>>,
     /// Where the git host posts webhooks (the platform's `webhook_url`); set when there are triggers.
     pub webhook_url: Option<String>,
     /// The GitOps repository deploys push to (the platform's `gitops`); set when a task deploys.

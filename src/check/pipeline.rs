@@ -7,6 +7,7 @@
 //! linear time, and each cycle is printed in the order its tasks wait for each other.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use super::Checker;
 use super::k8s_names;
@@ -90,7 +91,7 @@ struct ParamUse {
 /// read.
 struct CheckedTasks {
     tasks: Vec<Task>,
-    steps: Vec<StepTemplate>,
+    steps: Vec<Arc<StepTemplate>>,
     events: BTreeSet<EventField>,
 }
 
@@ -492,7 +493,7 @@ impl Checker<'_> {
         let mut edges_of = Vec::new();
         let mut events = BTreeSet::new();
         let mut step_index: BTreeMap<StepId, usize> = BTreeMap::new();
-        let mut steps: Vec<StepTemplate> = Vec::new();
+        let mut steps: Vec<Arc<StepTemplate>> = Vec::new();
         let mut ok = true;
         for (idx, task) in tasks.decls.iter().enumerate() {
             let mut edges = Vec::new();
@@ -512,7 +513,7 @@ impl Checker<'_> {
                     let next = steps.len();
                     let step = *step_index.entry(id).or_insert(next);
                     if step == next {
-                        steps.push(self.defs.steps.get(id.0)?.as_ref()?.template.clone());
+                        steps.push(Arc::clone(&self.defs.steps.get(id.0)?.as_ref()?.template));
                     }
                     Some(TaskKind::Step { step, args })
                 }),
@@ -1264,7 +1265,7 @@ impl Checker<'_> {
     }
 
     /// Argo takes at most [`MAX_TEMPLATES`] templates: count what lowering will emit.
-    fn check_template_count(&mut self, block: &ast::Pipeline, tasks: &Tasks<'_>, steps: &[StepTemplate]) {
+    fn check_template_count(&mut self, block: &ast::Pipeline, tasks: &Tasks<'_>, steps: &[Arc<StepTemplate>]) {
         let n_tasks = tasks.decls.len();
         let mut environments = BTreeSet::new();
         let mut checks = 0;

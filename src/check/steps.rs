@@ -6,6 +6,7 @@
 //! use passing a value from the git event into it can be reported as script injection.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use super::Checker;
 use super::k8s_names;
@@ -79,7 +80,7 @@ impl StepParamType {
 #[derive(Debug)]
 pub struct CheckedStep {
     /// The definition as pipelines use it.
-    pub template: StepTemplate,
+    pub template: Arc<StepTemplate>,
     /// The type of each parameter, in order.
     pub types: Vec<StepParamType>,
     /// For each parameter that a shell script interpolates, where it first does.
@@ -143,7 +144,7 @@ impl Checker<'_> {
             return None;
         }
         Some(CheckedStep {
-            template: StepTemplate {
+            template: Arc::new(StepTemplate {
                 name: decl.name.name.clone(),
                 span: decl.span,
                 params,
@@ -156,7 +157,7 @@ impl Checker<'_> {
                 timeout: timeout.flatten(),
                 run_as_root: run_as_root?,
                 writable_root: writable_root?,
-            },
+            }),
             types,
             in_script,
         })

@@ -1,3 +1,5 @@
+use std::sync::Arc;
+
 use super::*;
 use crate::check::model::{
     Analysis, BlueGreen, Check, Dependency, JsonExpectation, Model, Promotion, Replicas, Resources, StepParam, Task,
@@ -100,7 +102,7 @@ fn pipeline(tasks: Vec<Task>, steps: Vec<StepTemplate>) -> model::Pipeline {
         volume: "1Gi".to_string(),
         event_fields: Vec::new(),
         tasks,
-        steps,
+        steps: steps.into_iter().map(Arc::new).collect(),
         webhook_url: None,
         gitops: Some("https://github.com/shop/gitops.git".to_string()),
         image_name: "registry.example.com/shop/checkout".to_string(),
