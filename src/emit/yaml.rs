@@ -509,39 +509,44 @@ fn push_string_scalar(out: &mut String, text: &str) {
 }
 
 fn plain_is_safe(text: &str) -> bool {
-    let mut chars = text.chars();
-    let Some(first) = chars.next() else {
+    let bytes = text.as_bytes();
+    let Some(&first) = bytes.first() else {
         return false;
     };
     // Anything starting with a digit, sign or dot might be a number, a date or a sexagesimal time.
-    if !(first.is_ascii_alphabetic() || first == '/' || first == '_') {
-        return false;
-    }
-    if RESERVED_WORDS.iter().any(|word| word.eq_ignore_ascii_case(text)) {
-        return false;
-    }
-    if text.ends_with(':') || text.contains(": ") {
-        return false;
-    }
-    text.chars()
-        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | ':' | '@' | '+'))
+    // A space is never allowed, so neither is `: `, which would start a mapping.
+    (first.is_ascii_alphabetic() || first == b'/' || first == b'_')
+        && bytes
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'+'))
+        && !text.ends_with(':')
+        && !RESERVED_WORDS.iter().any(|word| word.eq_ignore_ascii_case(text))
 }
 
 fn push_double_quoted(quoted: &mut String, text: &str) {
     quoted.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            '\r' => quoted.push_str("\\r"),
-            c if c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}' => {
+    // Runs of characters that need no escape are copied whole.
+    let mut copied = 0;
+    for (at, c) in text.char_indices() {
+        let escape = match c {
+            '"' => Some("\\\""),
+            '\\' => Some("\\\\"),
+            '\n' => Some("\\n"),
+            '\t' => Some("\\t"),
+            '\r' => Some("\\r"),
+            c if c.is_control() || c == '\u{feff}' || c == '\u{2028}' || c == '\u{2029}' => None,
+            _ => continue,
+        };
+        quoted.push_str(text.get(copied..at).unwrap_or_default());
+        match escape {
+            Some(escape) => quoted.push_str(escape),
+            None => {
                 let _ = write!(quoted, "\\u{:04x}", u32::from(c));
             }
-            c => quoted.push(c),
         }
+        copied = at + c.len_utf8();
     }
+    quoted.push_str(text.get(copied..).unwrap_or_default());
     quoted.push('"');
 }
 
@@ -624,6 +629,10 @@ mod tests {
     #[test]
     fn quoting_escapes_what_would_break_the_string() {
         assert_eq!(string_scalar("a\"b\\c\n\u{7}"), r#""a\"b\\c\n\u0007""#);
+        assert_eq!(
+            string_scalar("grüße \"à\" tous\u{2028}: fin\t"),
+            r#""grüße \"à\" tous\u2028: fin\t""#
+        );
     }
 
     #[test]
