@@ -17,7 +17,6 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         Rule::EOI => "end of file",
         // Silent and structural rules: pest reports the alternatives inside them instead.
         Rule::WHITESPACE
-        | Rule::COMMENT
         | Rule::declaration
         | Rule::service_item
         | Rule::release_item
@@ -34,6 +33,7 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         | Rule::unit_suffix
         | Rule::identifier
         | Rule::ident_char
+        | Rule::ident_chars
         | Rule::keyword => return None,
         Rule::file => "a declaration (`import`, `platform`, `service`, `metric`, `step`, `environment` or `check`)",
         Rule::import_names => "`{` and the names to import",
