@@ -62,9 +62,7 @@ impl Compilation {
 
 /// Parses and checks `roots` (project-relative paths) and everything they import.
 pub fn check(roots: &[String], loader: &dyn Loader) -> Compilation {
-    let mut sources = SourceMap::new();
-    let mut diagnostics = Diagnostics::new();
-    let program = names::resolve(roots, loader, &mut sources, &mut diagnostics);
+    let (sources, mut diagnostics, program) = read_and_resolve(roots, loader);
     check::check_only(&program, &mut diagnostics);
     finish(sources, diagnostics, program.services.len(), program.unreadable_root)
 }
@@ -93,10 +91,12 @@ pub fn build_each<E>(
     loader: &dyn Loader,
     sink: &mut dyn FnMut(OutputFile) -> Result<(), E>,
 ) -> Result<Compilation, E> {
-    let (mut sources, mut diagnostics, program, model) = front_end(roots, loader);
+    let (mut sources, mut diagnostics, mut program) = read_and_resolve(roots, loader);
+    // The checked model and then the lowered objects hold all that is left to write: each syntax tree
+    // and then the model go as soon as they are not needed, which keeps the peak memory of a large
+    // project down.
+    let model = check::check_consuming_services(&mut program, &mut diagnostics);
     let (n_services, unreadable_input) = (program.services.len(), program.unreadable_root);
-    // The checked model and then the lowered objects hold all that is left to write: the syntax trees
-    // and the model go as soon as they are not needed, which keeps the peak memory of a large project down.
     drop(program);
     if !diagnostics.has_errors() {
         let bundle = lower::lower(&model);
@@ -181,11 +181,17 @@ pub fn simulate(
 
 /// Syntax, names and checks: everything before lowering.
 fn front_end(roots: &[String], loader: &dyn Loader) -> (SourceMap, Diagnostics, names::Program, check::Model) {
+    let (sources, mut diagnostics, program) = read_and_resolve(roots, loader);
+    let model = check::check(&program, &mut diagnostics);
+    (sources, diagnostics, program, model)
+}
+
+/// Syntax and names.
+fn read_and_resolve(roots: &[String], loader: &dyn Loader) -> (SourceMap, Diagnostics, names::Program) {
     let mut sources = SourceMap::new();
     let mut diagnostics = Diagnostics::new();
     let program = names::resolve(roots, loader, &mut sources, &mut diagnostics);
-    let model = check::check(&program, &mut diagnostics);
-    (sources, diagnostics, program, model)
+    (sources, diagnostics, program)
 }
 
 fn finish(sources: SourceMap, diagnostics: Diagnostics, n_services: usize, unreadable_input: bool) -> Compilation {

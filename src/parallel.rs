@@ -16,16 +16,28 @@ pub fn threads() -> usize {
 /// `items.iter().map(work).collect()`, computed on up to [`threads`] threads, each taking a contiguous
 /// share of `items`.
 pub fn map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    map_owned(items.iter().collect(), work)
+}
+
+/// As [`map`], but takes the items by value: each is dropped as soon as `work` is done with it.
+pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = threads().min(items.len() / MIN_PARALLEL_ITEMS).max(1);
     if threads == 1 {
-        return items.iter().map(work).collect();
+        return items.into_iter().map(work).collect();
     }
     let share = items.len().div_ceil(threads);
+    let mut shares = Vec::with_capacity(threads);
+    while items.len() > share {
+        let rest = items.split_off(share);
+        shares.push(items);
+        items = rest;
+    }
+    shares.push(items);
     let work = &work;
     thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(share)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(work).collect::<Vec<R>>()))
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| scope.spawn(move || share.into_iter().map(work).collect::<Vec<R>>()))
             .collect();
         handles
             .into_iter()
@@ -48,6 +60,13 @@ mod tests {
         let items: Vec<u32> = (0..1000).collect();
         let doubled = map(&items, |n| n * 2);
         assert_eq!(doubled, items.iter().map(|n| n * 2).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn owned_items_keep_their_order_too() {
+        let items: Vec<String> = (0..1001).map(|n| n.to_string()).collect();
+        let lengths = map_owned(items.clone(), |text| text.len());
+        assert_eq!(lengths, items.iter().map(String::len).collect::<Vec<_>>());
     }
 
     #[test]

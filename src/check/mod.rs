@@ -28,10 +28,12 @@ mod values;
 
 pub use model::Model;
 
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::diagnostics::{Diagnostic, Diagnostics, Severity};
 use crate::names::{Declared, PlatformId, Program, ServiceId};
+use crate::syntax::ast;
 
 /// Checks the whole program. The returned model holds the services that checked clean.
 ///
@@ -39,19 +41,33 @@ use crate::names::{Declared, PlatformId, Program, ServiceId};
 /// then the services, which are independent of each other, are checked in parallel, each into its own
 /// diagnostics, merged in the order of services so the result does not depend on the threads.
 pub fn check(program: &Program, diagnostics: &mut Diagnostics) -> Model {
-    let mut services = check_services(program, diagnostics, |service| service);
-    services.sort_by(|a, b| a.name.cmp(&b.name));
-    Model { services }
+    let declarations = program.services.iter().map(|declared| &declared.decl).collect();
+    model(check_services(program, declarations, diagnostics, |service| service))
+}
+
+/// As [`check`], but takes the services' syntax trees out of `program` and frees each as soon as its
+/// service is checked, so that the trees and the model are never all in memory at once.
+pub fn check_consuming_services(program: &mut Program, diagnostics: &mut Diagnostics) -> Model {
+    let declarations = program.take_service_declarations();
+    model(check_services(program, declarations, diagnostics, |service| service))
 }
 
 /// Checks the whole program for its diagnostics alone, without keeping the model of every service.
 pub fn check_only(program: &Program, diagnostics: &mut Diagnostics) {
-    check_services(program, diagnostics, drop);
+    let declarations = program.services.iter().map(|declared| &declared.decl).collect();
+    check_services(program, declarations, diagnostics, drop);
+}
+
+fn model(mut services: Vec<model::Service>) -> Model {
+    services.sort_by(|a, b| a.name.cmp(&b.name));
+    Model { services }
 }
 
 /// Checks the definitions, then every service, handing each service that checked clean to `keep`.
-fn check_services<R: Send>(
+/// `declarations` are the services' declarations, in order of [`ServiceId`].
+fn check_services<S: Borrow<ast::Service> + Send, R: Send>(
     program: &Program,
+    declarations: Vec<S>,
     diagnostics: &mut Diagnostics,
     keep: impl Fn(model::Service) -> R + Sync,
 ) -> Vec<R> {
@@ -98,11 +114,15 @@ fn check_services<R: Send>(
         |checker, decl| checker.check_definition(decl),
     );
 
-    let ids: Vec<ServiceId> = (0..program.services.len()).map(ServiceId).collect();
-    let checked = crate::parallel::map(&ids, |&id| {
+    let numbered: Vec<(ServiceId, S)> = declarations
+        .into_iter()
+        .enumerate()
+        .map(|(idx, decl)| (ServiceId(idx), decl))
+        .collect();
+    let checked = crate::parallel::map_owned(numbered, |(id, decl)| {
         let mut own = Diagnostics::new();
         let mut checker = Checker::new(program, &mut own, &defs);
-        let service = checker.service(id).map(&keep);
+        let service = checker.service(id, decl.borrow()).map(&keep);
         let once_per_platform = checker.once_per_platform;
         (service, own, once_per_platform)
     });

@@ -24,11 +24,10 @@ const SERVICE_FIELDS: &[&str] = &[
 const MAX_REPLICAS: u64 = i32::MAX as u64;
 
 impl Checker<'_> {
-    /// Checks one service; `None` when it (or its platform) has errors.
-    pub(super) fn service(&mut self, id: ServiceId) -> Option<model::Service> {
+    /// Checks service `id`, declared as `decl`; `None` when it (or its platform) has errors.
+    pub(super) fn service(&mut self, id: ServiceId, decl: &ast::Service) -> Option<model::Service> {
         let program = self.program;
         let declared = program.service(id)?;
-        let decl = &declared.decl;
         let platform = self.checked_platform(program.scope(declared.module).platform).cloned();
         let errors_before = self.error_count();
 

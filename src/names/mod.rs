@@ -201,6 +201,25 @@ impl Program {
         self.services.get(id.0)
     }
 
+    /// Moves every service's declaration out, in order of [`ServiceId`], leaving its name, span and
+    /// module: enough to resolve references to it, so that a caller can check each service and free
+    /// its syntax tree before the next.
+    pub fn take_service_declarations(&mut self) -> Vec<ast::Service> {
+        self.services
+            .iter_mut()
+            .map(|declared| {
+                let head = ast::Service {
+                    name: declared.decl.name.clone(),
+                    fields: Default::default(),
+                    releases: Default::default(),
+                    pipelines: Default::default(),
+                    span: declared.decl.span,
+                };
+                std::mem::replace(&mut declared.decl, head)
+            })
+            .collect()
+    }
+
     /// A metric by id (ids come from this program).
     pub fn metric(&self, id: MetricId) -> Option<&Declared<ast::Metric>> {
         self.metrics.get(id.0)
