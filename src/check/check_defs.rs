@@ -307,7 +307,7 @@ impl Substitution<'_, '_> {
     /// be interpolated in it; any other kind of value fails the definition's own check.
     fn expr(&self, expr: &Expr) -> Expr {
         match &expr.kind {
-            ExprKind::Path(path) => match path.as_slice() {
+            ExprKind::Path(path) => match &**path {
                 [name] => match self.value_of(name) {
                     Some(Value::Given(value)) => value.clone(),
                     Some(Value::Any(ty)) => any_value(ty, expr.span),
@@ -345,7 +345,7 @@ impl Substitution<'_, '_> {
                     _ => match written_text(value) {
                         Some(text) => parts.push(StrPart::Text(TextPiece {
                             text,
-                            anchors: vec![(0, value.span.start)],
+                            anchors: Box::new([(0, value.span.start)]),
                             source: value.span.source,
                         })),
                         None => malformed = true,
@@ -361,7 +361,7 @@ impl Substitution<'_, '_> {
             }
         }
         StrLit {
-            parts,
+            parts: parts.into_boxed_slice(),
             span: literal.span,
             malformed,
         }
@@ -374,7 +374,7 @@ impl Substitution<'_, '_> {
 fn any_value(ty: StepParamType, span: Span) -> Expr {
     let kind = match ty {
         StepParamType::String => ExprKind::Str(StrLit {
-            parts: Vec::new(),
+            parts: Box::default(),
             span,
             malformed: true,
         }),
@@ -382,7 +382,7 @@ fn any_value(ty: StepParamType, span: Span) -> Expr {
         StepParamType::Int => ExprKind::Number(Decimal::from_int(200)),
         // A job's `timeout` is whole seconds and not zero.
         StepParamType::Duration => ExprKind::Quantity(Quantity {
-            parts: vec![(Decimal::from_int(1), "s".to_string())],
+            parts: Box::new([(Decimal::from_int(1), "s".to_string())]),
         }),
         StepParamType::Bool => ExprKind::Bool(true),
     };

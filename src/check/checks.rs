@@ -24,7 +24,7 @@ const LARGEST_EXACT_NUMBER: i128 = 1 << 53;
 
 /// True when `probe` calls a built-in check rather than a check definition.
 pub fn is_builtin(probe: &Call) -> bool {
-    matches!(probe.callee.as_slice(), [name] if CHECK_KINDS.contains(&name.name.as_str()))
+    matches!(&*probe.callee, [name] if CHECK_KINDS.contains(&name.name.as_str()))
 }
 
 impl Checker<'_> {

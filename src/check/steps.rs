@@ -370,7 +370,7 @@ impl Checker<'_> {
                 ExprKind::Number(number) => Some(StepEnvValue::Text(vec![TextPiece::Literal(number.to_string())])),
                 ExprKind::Bool(flag) => Some(StepEnvValue::Text(vec![TextPiece::Literal(flag.to_string())])),
                 ExprKind::Path(path)
-                    if let [param] = path.as_slice()
+                    if let [param] = &**path
                         && params.contains(&param.name.as_str()) =>
                 {
                     Some(StepEnvValue::Text(vec![TextPiece::Param(param.name.clone())]))

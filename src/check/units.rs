@@ -153,7 +153,7 @@ fn unknown(unit: &str, hint: &str) -> UnitError {
 
 /// The one `(number, unit)` of a simple quantity, or `None` for `1h30m`-style compound literals.
 fn single(quantity: &Quantity) -> Option<(Decimal, &str)> {
-    match quantity.parts.as_slice() {
+    match &*quantity.parts {
         [(number, unit)] => Some((*number, unit.as_str())),
         _ => None,
     }
@@ -596,7 +596,7 @@ mod tests {
             rest = tail;
         }
         Expr {
-            kind: ExprKind::Quantity(Quantity { parts }),
+            kind: ExprKind::Quantity(Quantity { parts: parts.into() }),
             span,
         }
     }

@@ -227,7 +227,7 @@ pub enum Guard {
     /// `path == value` or `path != value`
     Test {
         /// What is tested: `event.branch`, `build.result`.
-        subject: Vec<Ident>,
+        subject: Box<[Ident]>,
         /// True for `==`.
         equal: bool,
         /// The value compared with.
@@ -517,7 +517,7 @@ pub enum ExprKind {
     /// `true` / `false`.
     Bool(bool),
     /// A name or dotted path: `manual`, `checkout`, `platform.registry`.
-    Path(Vec<Ident>),
+    Path(Box<[Ident]>),
     /// `f(args)`.
     Call(Call),
     /// `{ key: value, ... }`.
@@ -541,16 +541,16 @@ impl Expr {
 #[derive(Clone, Debug)]
 pub struct Quantity {
     /// `(number, unit)` in order: `1h30m` is `[(1, "h"), (30, "m")]`.
-    pub parts: Vec<(Decimal, String)>,
+    pub parts: Box<[(Decimal, String)]>,
 }
 
 /// `name(args)`
 #[derive(Clone, Debug)]
 pub struct Call {
     /// The function or metric, possibly qualified.
-    pub callee: Vec<Ident>,
+    pub callee: Box<[Ident]>,
     /// Arguments in order.
-    pub args: Vec<Arg>,
+    pub args: Box<[Arg]>,
     /// The whole call.
     pub span: Span,
 }
@@ -602,7 +602,7 @@ pub struct Entry {
 #[derive(Clone, Debug)]
 pub struct StrLit {
     /// The pieces, in order.
-    pub parts: Vec<StrPart>,
+    pub parts: Box<[StrPart]>,
     /// The whole literal, quotes included.
     pub span: Span,
     /// A bad escape or interpolation was reported while decoding: later phases leave it alone.
@@ -648,7 +648,7 @@ pub struct TextPiece {
     pub text: String,
     /// `(text offset, source offset)` at each point where the two stop advancing together (after an
     /// escape or a removed indentation); sorted by text offset, the first at text offset 0.
-    pub anchors: Vec<(u32, u32)>,
+    pub anchors: Box<[(u32, u32)]>,
     /// The file.
     pub source: SourceId,
 }
@@ -670,7 +670,7 @@ impl TextPiece {
 #[derive(Clone, Debug)]
 pub struct Interpolation {
     /// The dotted name.
-    pub path: Vec<Ident>,
+    pub path: Box<[Ident]>,
     /// `${` to `}`.
     pub span: Span,
 }

@@ -35,6 +35,13 @@ impl Malformed {
 
 type Built<T> = Result<T, Malformed>;
 
+/// `items` without spare capacity: every tree stays alive until checking ends, so what `push` leaves
+/// unused would be held once per file.
+fn exact<T>(mut items: Vec<T>) -> Vec<T> {
+    items.shrink_to_fit();
+    items
+}
+
 /// The most comparisons one rollback condition may have.
 pub const MAX_CONDITION_TERMS: usize = 64;
 
@@ -117,12 +124,12 @@ impl<'d> Builder<'d> {
         for child in inner {
             match child.as_rule() {
                 Rule::import_names => {
-                    names = Some(
+                    names = Some(exact(
                         Self::content(&child)
                             .filter(|name| name.as_rule() == Rule::name)
                             .map(|name| self.ident(&name))
                             .collect(),
-                    );
+                    ));
                 }
                 Rule::string => path = Some(self.string(child)?),
                 Rule::import_alias => alias = Some(self.ident(&child)),
@@ -171,7 +178,7 @@ impl<'d> Builder<'d> {
         };
         Ok(CheckDef {
             name,
-            params,
+            params: exact(params),
             probe,
             private,
             span,
@@ -190,7 +197,11 @@ impl<'d> Builder<'d> {
                 _ => return Err(self.malformed(&child)),
             }
         }
-        Ok(Platform { keyword, fields, span })
+        Ok(Platform {
+            keyword,
+            fields: exact(fields),
+            span,
+        })
     }
 
     fn service(&mut self, pair: Pair<'_, Rule>) -> Built<Service> {
@@ -212,9 +223,9 @@ impl<'d> Builder<'d> {
         }
         Ok(Service {
             name,
-            fields,
-            releases,
-            pipelines,
+            fields: exact(fields),
+            releases: exact(releases),
+            pipelines: exact(pipelines),
             span,
         })
     }
@@ -237,8 +248,8 @@ impl<'d> Builder<'d> {
         }
         Ok(StepDef {
             name,
-            params,
-            fields,
+            params: exact(params),
+            fields: exact(fields),
             private,
             span,
         })
@@ -260,7 +271,7 @@ impl<'d> Builder<'d> {
         }
         Ok(Environment {
             name,
-            fields,
+            fields: exact(fields),
             private,
             span,
         })
@@ -286,9 +297,9 @@ impl<'d> Builder<'d> {
         }
         Ok(Pipeline {
             keyword,
-            triggers,
-            tasks,
-            fields,
+            triggers: exact(triggers),
+            tasks: exact(tasks),
+            fields: exact(fields),
             span,
         })
     }
@@ -303,8 +314,8 @@ impl<'d> Builder<'d> {
                 let ident = self.ident(&name);
                 Call {
                     span: ident.span,
-                    callee: vec![ident],
-                    args: Vec::new(),
+                    callee: Box::new([ident]),
+                    args: Box::default(),
                 }
             }
             _ => return Err(self.malformed(&pair)),
@@ -375,7 +386,7 @@ impl<'d> Builder<'d> {
         Ok(Task {
             name,
             kind,
-            after,
+            after: exact(after),
             when,
             span,
         })
@@ -452,9 +463,9 @@ impl<'d> Builder<'d> {
         Ok(Release {
             keyword,
             strategy,
-            fields,
-            analyses,
-            steps,
+            fields: exact(fields),
+            analyses: exact(analyses),
+            steps: exact(steps),
             span,
         })
     }
@@ -483,7 +494,11 @@ impl<'d> Builder<'d> {
             };
             steps.push(CanaryStep { kind, span: step_span });
         }
-        Ok(Steps { keyword, steps, span })
+        Ok(Steps {
+            keyword,
+            steps: exact(steps),
+            span,
+        })
     }
 
     fn analysis(&mut self, pair: Pair<'_, Rule>, phase: Phase) -> Built<AnalysisBlock> {
@@ -509,8 +524,8 @@ impl<'d> Builder<'d> {
             phase,
             keyword,
             name,
-            checks,
-            rollbacks,
+            checks: exact(checks),
+            rollbacks: exact(rollbacks),
             span,
         })
     }
@@ -575,7 +590,7 @@ impl<'d> Builder<'d> {
             keyword,
             observe,
             condition,
-            options,
+            options: exact(options),
             span,
         }))
     }
@@ -684,7 +699,7 @@ impl<'d> Builder<'d> {
         match (name, unit, provider, query) {
             (Some(name), Some(unit), Some(provider), Some(query)) => Ok(Metric {
                 name,
-                params,
+                params: exact(params),
                 unit,
                 provider,
                 query,
@@ -756,12 +771,12 @@ impl<'d> Builder<'d> {
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
             Rule::call => ExprKind::Call(self.call(pair)?),
             Rule::object => ExprKind::Object(self.object(pair)?),
-            Rule::list => ExprKind::List(
+            Rule::list => ExprKind::List(exact(
                 Self::content(&pair)
                     .filter(|p| p.as_rule() == Rule::value)
                     .map(|p| self.value(p))
                     .collect::<Built<_>>()?,
-            ),
+            )),
             Rule::path => ExprKind::Path(self.path(&pair)),
             _ => return Err(self.malformed(&pair)),
         };
@@ -777,14 +792,15 @@ impl<'d> Builder<'d> {
             let value = self.value(self.expect(&entry, &mut inner, Rule::value)?)?;
             entries.push(Entry { key, value });
         }
-        Ok(entries)
+        Ok(exact(entries))
     }
 
     fn call(&mut self, pair: Pair<'_, Rule>) -> Built<Call> {
         let span = self.span(&pair);
         let mut inner = Self::content(&pair);
         let callee = self.path(&self.expect(&pair, &mut inner, Rule::path)?);
-        let mut args = Vec::new();
+        let n_args = inner.clone().filter(|p| p.as_rule() == Rule::argument).count();
+        let mut args = Vec::with_capacity(n_args);
         for argument in inner.filter(|p| p.as_rule() == Rule::argument) {
             let arg_span = self.span(&argument);
             let mut name = None;
@@ -804,14 +820,19 @@ impl<'d> Builder<'d> {
                 span: arg_span,
             });
         }
-        Ok(Call { callee, args, span })
+        Ok(Call {
+            callee,
+            args: args.into_boxed_slice(),
+            span,
+        })
     }
 
-    fn path(&self, pair: &Pair<'_, Rule>) -> Vec<Ident> {
-        Self::content(pair)
-            .filter(|p| p.as_rule() == Rule::name)
-            .map(|p| self.ident(&p))
-            .collect()
+    fn path(&self, pair: &Pair<'_, Rule>) -> Box<[Ident]> {
+        let inner = Self::content(pair);
+        // The names alternate with the dots between them.
+        let mut names = Vec::with_capacity(inner.len().div_ceil(2));
+        names.extend(inner.filter(|p| p.as_rule() == Rule::name).map(|p| self.ident(&p)));
+        names.into_boxed_slice()
     }
 
     fn ident(&self, pair: &Pair<'_, Rule>) -> Ident {
@@ -849,7 +870,8 @@ impl<'d> Builder<'d> {
 
     /// `1h30m` into `[(1, "h"), (30, "m")]`; `None` (reported) when a number in it does not fit.
     fn quantity(&mut self, text: &str, span: Span) -> Option<Quantity> {
-        let mut parts = Vec::new();
+        // Most quantities have a single unit (`30s`, `512Mi`); `1h30m` grows the vector once.
+        let mut parts = Vec::with_capacity(1);
         let mut rest = text;
         while !rest.is_empty() {
             let number_len = rest
@@ -865,6 +887,8 @@ impl<'d> Builder<'d> {
             parts.push((self.decimal(number, span)?, unit.to_string()));
             rest = tail;
         }
-        Some(Quantity { parts })
+        Some(Quantity {
+            parts: parts.into_boxed_slice(),
+        })
     }
 }

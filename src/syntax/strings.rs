@@ -153,9 +153,12 @@ impl PartsBuilder {
 
     fn flush_text(&mut self) {
         if !self.text.is_empty() {
+            // The piece lives as long as the tree: it keeps no spare capacity.
+            let mut text = std::mem::take(&mut self.text);
+            text.shrink_to_fit();
             self.parts.push(StrPart::Text(TextPiece {
-                text: std::mem::take(&mut self.text),
-                anchors: std::mem::take(&mut self.anchors),
+                text,
+                anchors: std::mem::take(&mut self.anchors).into_boxed_slice(),
                 source: self.source,
             }));
         }
@@ -207,17 +210,17 @@ impl PartsBuilder {
         close + 1
     }
 
-    fn finish(mut self) -> Vec<StrPart> {
+    fn finish(mut self) -> Box<[StrPart]> {
         self.flush_text();
-        self.parts
+        self.parts.into_boxed_slice()
     }
 }
 
 /// `a.b.c` (surrounding spaces allowed) into identifiers with spans, or `None` if it is not one.
-fn parse_path(inner: &str, offset: u32, source: SourceId) -> Option<Vec<Ident>> {
+fn parse_path(inner: &str, offset: u32, source: SourceId) -> Option<Box<[Ident]>> {
     let leading = inner.len() - inner.trim_start().len();
     let trimmed = inner.trim();
-    let mut path = Vec::new();
+    let mut path = Vec::with_capacity(trimmed.matches('.').count() + 1);
     let mut start = offset + leading as u32;
     for segment in trimmed.split('.') {
         let mut chars = segment.chars();
@@ -231,7 +234,7 @@ fn parse_path(inner: &str, offset: u32, source: SourceId) -> Option<Vec<Ident>> 
         });
         start += segment.len() as u32 + 1;
     }
-    Some(path)
+    Some(path.into_boxed_slice())
 }
 
 #[cfg(test)]
