@@ -71,48 +71,18 @@ fn check_services<S: Borrow<ast::Service> + Send, R: Send>(
     diagnostics: &mut Diagnostics,
     keep: impl Fn(model::Service) -> R + Sync,
 ) -> Vec<R> {
-    let mut reported_once = BTreeSet::new();
     let mut defs = Definitions::default();
-    defs.platforms = check_each(
+    let mut stage = DefinitionChecks {
         program,
-        diagnostics,
-        &mut reported_once,
-        &defs,
-        &program.platforms,
-        |checker, decl| checker.platform(decl),
-    );
-    defs.metrics = check_each(
-        program,
-        diagnostics,
-        &mut reported_once,
-        &defs,
-        &program.metrics,
-        |checker, decl| checker.metric_signature(decl),
-    );
-    defs.steps = check_each(
-        program,
-        diagnostics,
-        &mut reported_once,
-        &defs,
-        &program.steps,
-        |checker, decl| checker.step_definition(decl),
-    );
-    defs.environments = check_each(
-        program,
-        diagnostics,
-        &mut reported_once,
-        &defs,
-        &program.environments,
-        |checker, decl| checker.environment(decl),
-    );
-    defs.check_defs = check_each(
-        program,
-        diagnostics,
-        &mut reported_once,
-        &defs,
-        &program.checks,
-        |checker, decl| checker.check_definition(decl),
-    );
+        diagnostics: &mut *diagnostics,
+        reported_once: BTreeSet::new(),
+    };
+    defs.platforms = stage.each(&defs, &program.platforms, |checker, decl| checker.platform(decl));
+    defs.metrics = stage.each(&defs, &program.metrics, |checker, decl| checker.metric_signature(decl));
+    defs.steps = stage.each(&defs, &program.steps, |checker, decl| checker.step_definition(decl));
+    defs.environments = stage.each(&defs, &program.environments, |checker, decl| checker.environment(decl));
+    defs.check_defs = stage.each(&defs, &program.checks, |checker, decl| checker.check_definition(decl));
+    let mut reported_once = stage.reported_once;
 
     let numbered: Vec<(ServiceId, S)> = declarations
         .into_iter()
@@ -135,23 +105,31 @@ fn check_services<S: Borrow<ast::Service> + Send, R: Send>(
     services
 }
 
-/// Checks every declaration of one kind with `check_one`, in order.
-fn check_each<T, C>(
-    program: &Program,
-    diagnostics: &mut Diagnostics,
-    reported_once: &mut BTreeSet<PlatformId>,
-    defs: &Definitions,
-    declared: &[Declared<T>],
-    check_one: impl Fn(&mut Checker<'_>, &T) -> C,
-) -> Vec<C> {
-    let mut checker = Checker::new(program, diagnostics, defs);
-    let checked = declared
-        .iter()
-        .map(|each| check_one(&mut checker, &each.decl))
-        .collect();
-    let once_per_platform = checker.once_per_platform;
-    merge_once_per_platform(diagnostics, reported_once, once_per_platform);
-    checked
+/// The definitions, checked one kind after another: each kind may use the kinds checked before it.
+struct DefinitionChecks<'a> {
+    program: &'a Program,
+    diagnostics: &'a mut Diagnostics,
+    /// Platforms whose once-per-platform diagnostic was reported.
+    reported_once: BTreeSet<PlatformId>,
+}
+
+impl DefinitionChecks<'_> {
+    /// Checks every declaration of one kind with `check_one`, in order.
+    fn each<T, C>(
+        &mut self,
+        defs: &Definitions,
+        declared: &[Declared<T>],
+        check_one: impl Fn(&mut Checker<'_>, &T) -> C,
+    ) -> Vec<C> {
+        let mut checker = Checker::new(self.program, self.diagnostics, defs);
+        let checked = declared
+            .iter()
+            .map(|each| check_one(&mut checker, &each.decl))
+            .collect();
+        let once_per_platform = checker.once_per_platform;
+        merge_once_per_platform(self.diagnostics, &mut self.reported_once, once_per_platform);
+        checked
+    }
 }
 
 /// Adds the diagnostics one checker held back to say once per platform, unless an earlier checker
