@@ -67,7 +67,7 @@ impl<'d> Builder<'d> {
     fn span(&self, pair: &Pair<'_, Rule>) -> Span {
         let start = pair.as_span().start();
         let mut last = pair.clone();
-        while let Some(child) = last.clone().into_inner().last() {
+        while let Some(child) = last.clone().into_inner().next_back() {
             last = child;
         }
         let end = last.as_span().end().max(start);
