@@ -384,3 +384,37 @@ fn a_symlink_that_leads_out_of_the_project_is_refused_at_the_import() {
         stderr(&output)
     );
 }
+
+/// The deepest nesting the pre-scan lets through (64 brackets, counting those of the enclosing blocks)
+/// parses on a thread with a quarter of the stack a worker thread gets: pest itself does not probe the
+/// stack (see patches/pest_stack_guard).
+#[test]
+fn the_deepest_nesting_accepted_parses_on_a_small_stack() {
+    let nested = |depth: usize, open: &str, inner: &str, close: &str| {
+        format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+    };
+    // A field sits in the service's braces; a rollback condition in three blocks, its call in a fourth.
+    let text = format!(
+        "{PLATFORM}metric error_rate(svc: service) : ratio = prometheus \"sum(x)\"\nservice web {{\n  a = {}\n  b = {}\n  c = {}\n  release blue_green {{ after_promotion {{ rollback when {} }} }}\n}}\n",
+        nested(63, "[", "1", "]"),
+        nested(63, "{ a: ", "1", " }"),
+        nested(63, "f(", "1", ")"),
+        nested(60, "(", "error_rate(web) > 1%", ")"),
+    );
+    let mut loader = shipc::MemoryLoader::new();
+    loader.insert("web.ship", text);
+    let compilation = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || shipc::check(&["web.ship".to_string()], &loader))
+        .unwrap()
+        .join()
+        .unwrap();
+    // Syntax errors are E01xx; the checker's findings about these odd values do not matter here.
+    let syntax: Vec<_> = compilation
+        .diagnostics
+        .iter()
+        .map(|d| d.code.as_str())
+        .filter(|code| code.starts_with("E01"))
+        .collect();
+    assert!(syntax.is_empty(), "{syntax:?}");
+}
