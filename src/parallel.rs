@@ -2,53 +2,84 @@
 //! order of its input, whatever the number of threads and however they were scheduled.
 
 use std::num::NonZeroUsize;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::thread;
 
 /// Below this many items a batch runs on the calling thread: starting a thread costs more than the
 /// work it would take over.
 const MIN_PARALLEL_ITEMS: usize = 4;
 
+/// How many runs each thread's share is cut into: enough that the threads finish close together,
+/// few enough that taking a run costs nothing next to the work in it.
+const RUNS_PER_THREAD: usize = 8;
+
 /// The number of threads to use: the cores available, or 1 when that cannot be known.
 pub fn threads() -> usize {
     thread::available_parallelism().map_or(1, NonZeroUsize::get)
 }
 
-/// `items.iter().map(work).collect()`, computed on up to [`threads`] threads, each taking a contiguous
-/// share of `items`.
+/// `items.iter().map(work).collect()`, computed on up to [`threads`] threads (see [`map_owned`]).
 pub fn map<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     map_owned(items.iter().collect(), work)
 }
 
 /// As [`map`], but takes the items by value: each is dropped as soon as `work` is done with it.
+///
+/// The items are cut into small runs that the threads take one at a time as they finish the previous
+/// one, so a thread that the system preempts, or that drew slower items, delays the end by one run at
+/// most; the results are put back in the order of the runs.
 pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, work: impl Fn(T) -> R + Sync) -> Vec<R> {
     let threads = threads().min(items.len() / MIN_PARALLEL_ITEMS).max(1);
     if threads == 1 {
         return items.into_iter().map(work).collect();
     }
-    let share = items.len().div_ceil(threads);
-    let mut shares = Vec::with_capacity(threads);
-    while items.len() > share {
-        let rest = items.split_off(share);
-        shares.push(items);
+    let run_length = items.len().div_ceil(threads * RUNS_PER_THREAD);
+    let mut runs = Vec::with_capacity(threads * RUNS_PER_THREAD);
+    while items.len() > run_length {
+        let rest = items.split_off(run_length);
+        runs.push(Mutex::new(Some(items)));
         items = rest;
     }
-    shares.push(items);
-    let work = &work;
+    runs.push(Mutex::new(Some(items)));
+    let next_run = AtomicUsize::new(0);
+    let take_runs = || {
+        let mut done = Vec::new();
+        loop {
+            let idx = next_run.fetch_add(1, Ordering::Relaxed);
+            let Some(run) = runs.get(idx) else { break };
+            // Each run is taken by exactly one thread, so the lock is never contended, and it is never
+            // held while anything could panic.
+            let items = run
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+                .unwrap_or_default();
+            done.push((idx, items.into_iter().map(&work).collect::<Vec<R>>()));
+        }
+        done
+    };
+    let take_runs = &take_runs;
+    let mut results: Vec<Option<Vec<R>>> = Vec::new();
+    results.resize_with(runs.len(), || None);
     thread::scope(|scope| {
-        let handles: Vec<_> = shares
-            .into_iter()
-            .map(|share| scope.spawn(move || share.into_iter().map(work).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|handle| match handle.join() {
-                Ok(results) => results,
+        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(take_runs)).collect();
+        for handle in handles {
+            match handle.join() {
+                Ok(done) => {
+                    for (idx, run) in done {
+                        if let Some(slot) = results.get_mut(idx) {
+                            *slot = Some(run);
+                        }
+                    }
+                }
                 // A panic in a worker is a bug; carry it to the caller's thread, where the panic hook
                 // reports it.
                 Err(payload) => std::panic::resume_unwind(payload),
-            })
-            .collect()
-    })
+            }
+        }
+    });
+    results.into_iter().flatten().flatten().collect()
 }
 
 #[cfg(test)]
