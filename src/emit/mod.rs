@@ -103,29 +103,41 @@ const BATCH: usize = 64;
 
 /// Serializes the bundle and hands each file to `sink` as soon as it is rendered, in order of path.
 /// Directories are rendered in parallel, a batch at a time, so memory does not grow with the number of
-/// services and the order (hence the output) does not depend on the number of threads.
+/// services and the order (hence the output) does not depend on the number of threads. While `sink`
+/// takes one batch (writing is serial), the next batch is already being rendered.
 pub fn emit_each<E>(
     bundle: &Bundle,
     sources: &SourceMap,
     sink: &mut dyn FnMut(OutputFile) -> Result<(), E>,
 ) -> Result<(), EachError<E>> {
     let units = units(bundle).map_err(EachError::Emit)?;
+    let render = |batch: &[(String, Unit<'_>)]| crate::parallel::map(batch, |(_, unit)| unit.render(sources));
     let mut written = BTreeSet::new();
-    for batch in units.chunks(BATCH) {
-        let rendered = crate::parallel::map(batch, |(_, unit)| unit.render(sources));
-        for files in rendered {
-            for file in files.map_err(EachError::Emit)? {
-                if !written.insert(file.path.clone()) {
-                    return Err(EachError::Emit((
-                        format!("`{}` would be written twice", file.path),
-                        None,
-                    )));
+    std::thread::scope(|scope| {
+        let mut batches = units.chunks(BATCH);
+        let mut rendered = batches.next().map(render);
+        while let Some(current) = rendered.take() {
+            let next = batches.next().map(|batch| scope.spawn(move || render(batch)));
+            for files in current {
+                for file in files.map_err(EachError::Emit)? {
+                    if !written.insert(file.path.clone()) {
+                        return Err(EachError::Emit((
+                            format!("`{}` would be written twice", file.path),
+                            None,
+                        )));
+                    }
+                    sink(file).map_err(EachError::Sink)?;
                 }
-                sink(file).map_err(EachError::Sink)?;
             }
+            rendered = next.map(|handle| match handle.join() {
+                Ok(batch) => batch,
+                // A panic while rendering is a bug; carry it to this thread, where the panic hook
+                // reports it.
+                Err(payload) => std::panic::resume_unwind(payload),
+            });
         }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 /// One output directory, or one file of its own, rendered independently of the others.
