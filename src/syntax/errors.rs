@@ -17,6 +17,7 @@ pub fn rule_description(rule: Rule) -> Option<&'static str> {
         Rule::EOI => "end of file",
         // Silent and structural rules: pest reports the alternatives inside them instead.
         Rule::WHITESPACE
+        | Rule::comment
         | Rule::declaration
         | Rule::service_item
         | Rule::release_item
