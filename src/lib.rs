@@ -4,7 +4,7 @@
 //! The pipeline, one module per phase (see `docs/architecture.md`):
 //!
 //! ```text
-//! text --syntax--> AST --names--> Program --check--> Model --lower--> ir::Bundle --emit--> files
+//! text --syntax--> AST --names--> Program --check--> Model --lower--> ir objects --emit--> files
 //! ```
 //!
 //! The library does no IO: files are read through a [`Loader`] and output comes back as
@@ -92,16 +92,14 @@ pub fn build_each<E>(
     sink: &mut dyn FnMut(OutputFile) -> Result<(), E>,
 ) -> Result<Compilation, E> {
     let (mut sources, mut diagnostics, mut program) = read_and_resolve(roots, loader);
-    // The checked model and then the lowered objects hold all that is left to write: each syntax tree
-    // and then the model go as soon as they are not needed, which keeps the peak memory of a large
-    // project down.
+    // The checked model holds all that is left to write: each syntax tree goes as soon as it is
+    // checked, and emit lowers the model one batch of output directories at a time, which keeps the
+    // peak memory of a large project down.
     let model = check::check_consuming_services(&mut program, &mut diagnostics);
     let (n_services, unreadable_input) = (program.services.len(), program.unreadable_root);
     drop(program);
     if !diagnostics.has_errors() {
-        let bundle = lower::lower(&model);
-        drop(model);
-        match emit::emit_each(&bundle, &sources, sink) {
+        match emit::emit_each(&lower::plan(&model), &sources, sink) {
             Ok(()) => {}
             Err(emit::EachError::Sink(message)) => return Err(message),
             Err(emit::EachError::Emit((message, origin))) => {

@@ -43,6 +43,7 @@ use serde::Serialize;
 
 use crate::check::model::{NAMESPACE_ARG, PodCount};
 use crate::lower::ir::{self, Bundle, Pipeline, ServiceObjects};
+use crate::lower::{Plan, PlannedPipeline, PlannedRelease};
 use crate::source::{SourceMap, Span};
 
 /// The label every object carries with the service's name; selectors use it alone.
@@ -71,14 +72,21 @@ impl OutputFile {
     }
 }
 
-/// An internal error (a value serde cannot represent, or an impossible bundle), with the span of the
+/// An internal error (a value serde cannot represent, or an impossible layout), with the span of the
 /// object it happened in when there is one.
 type EmitError = (String, Option<Span>);
 
-/// Serializes the bundle.
+/// Serializes objects lowered beforehand.
 pub fn emit(bundle: &Bundle, sources: &SourceMap) -> Result<Vec<OutputFile>, EmitError> {
+    let releases = bundle.services.iter().map(Release::Lowered);
+    let deployments = bundle
+        .environments
+        .iter()
+        .map(|deployment| (deployment.environment.as_str(), Release::Lowered(&deployment.objects)));
+    let pipelines = bundle.pipelines.iter().map(Ci::Lowered);
+    let units = layout(releases, deployments, pipelines)?;
     let mut files = Vec::new();
-    let collected: Result<(), EachError<Infallible>> = emit_each(bundle, sources, &mut |file| {
+    let collected: Result<(), EachError<Infallible>> = write_units(&units, sources, &mut |file| {
         files.push(file);
         Ok(())
     });
@@ -101,16 +109,34 @@ pub enum EachError<E> {
 /// every core busy, few enough that memory stays flat however many services there are.
 const BATCH: usize = 64;
 
-/// Serializes the bundle and hands each file to `sink` as soon as it is rendered, in order of path.
-/// Directories are rendered in parallel, a batch at a time, so memory does not grow with the number of
-/// services and the order (hence the output) does not depend on the number of threads. While `sink`
-/// takes one batch (writing is serial), the next batch is already being rendered.
+/// Lowers and serializes what `plan` holds and hands each file to `sink` as soon as it is rendered, in
+/// order of path. Directories are lowered and rendered in parallel, a batch at a time, so memory does
+/// not grow with the number of services and the order (hence the output) does not depend on the number
+/// of threads. While `sink` takes one batch (writing is serial), the next batch is already being
+/// rendered.
 pub fn emit_each<E>(
-    bundle: &Bundle,
+    plan: &Plan<'_>,
     sources: &SourceMap,
     sink: &mut dyn FnMut(OutputFile) -> Result<(), E>,
 ) -> Result<(), EachError<E>> {
-    let units = units(bundle).map_err(EachError::Emit)?;
+    let releases = plan.releases.iter().copied().map(Release::Planned);
+    let deployments = plan.deployments.iter().map(|deployment| {
+        (
+            deployment.environment().unwrap_or_default(),
+            Release::Planned(*deployment),
+        )
+    });
+    let pipelines = plan.pipelines.iter().copied().map(Ci::Planned);
+    let units = layout(releases, deployments, pipelines).map_err(EachError::Emit)?;
+    write_units(&units, sources, sink)
+}
+
+/// Renders `units` and hands their files to `sink`, checking that no path is written twice.
+fn write_units<E>(
+    units: &[(String, Unit<'_>)],
+    sources: &SourceMap,
+    sink: &mut dyn FnMut(OutputFile) -> Result<(), E>,
+) -> Result<(), EachError<E>> {
     let render = |batch: &[(String, Unit<'_>)]| crate::parallel::map(batch, |(_, unit)| unit.render(sources));
     let mut written = BTreeSet::new();
     std::thread::scope(|scope| {
@@ -140,43 +166,105 @@ pub fn emit_each<E>(
     })
 }
 
+/// A release's objects: lowered already, or lowered when its directory is rendered.
+#[derive(Clone, Copy)]
+enum Release<'a> {
+    Lowered(&'a ServiceObjects),
+    Planned(PlannedRelease<'a>),
+}
+
+impl<'a> Release<'a> {
+    fn service(&self) -> &'a str {
+        match self {
+            Release::Lowered(objects) => &objects.name,
+            Release::Planned(planned) => planned.service(),
+        }
+    }
+
+    fn namespace(&self) -> &'a str {
+        match self {
+            Release::Lowered(objects) => &objects.namespace,
+            Release::Planned(planned) => planned.namespace(),
+        }
+    }
+
+    fn with_objects<R>(&self, use_objects: impl FnOnce(&ServiceObjects) -> R) -> R {
+        match self {
+            Release::Lowered(objects) => use_objects(objects),
+            Release::Planned(planned) => use_objects(&planned.lower()),
+        }
+    }
+}
+
+/// A service's CI: lowered already, or lowered when its directory is rendered.
+#[derive(Clone, Copy)]
+enum Ci<'a> {
+    Lowered(&'a Pipeline),
+    Planned(PlannedPipeline<'a>),
+}
+
+impl<'a> Ci<'a> {
+    fn service(&self) -> &'a str {
+        match self {
+            Ci::Lowered(pipeline) => &pipeline.service,
+            Ci::Planned(planned) => planned.service(),
+        }
+    }
+
+    fn namespace(&self) -> &'a str {
+        match self {
+            Ci::Lowered(pipeline) => &pipeline.namespace,
+            Ci::Planned(planned) => planned.namespace(),
+        }
+    }
+
+    fn with_objects<R>(&self, use_objects: impl FnOnce(&Pipeline) -> R) -> R {
+        match self {
+            Ci::Lowered(pipeline) => use_objects(pipeline),
+            Ci::Planned(planned) => use_objects(&planned.lower()),
+        }
+    }
+}
+
 /// One output directory, or one file of its own, rendered independently of the others.
 enum Unit<'a> {
     /// `<service>/`: the service's release objects and its CI, either of which may be absent.
     Service {
         name: &'a str,
         namespace: &'a str,
-        release: Option<&'a ServiceObjects>,
-        ci: Option<&'a Pipeline>,
+        release: Option<Release<'a>>,
+        ci: Option<Ci<'a>>,
     },
     /// `environments/<environment>/<service>/`.
-    Deployment(&'a ir::EnvironmentDeployment),
+    Deployment { environment: &'a str, release: Release<'a> },
     /// A kustomization listing directories.
     Kustomization { path: String, resources: Vec<String> },
 }
 
 /// Every unit with the key it sorts by: its directory with a trailing `/` (so that `a/x` sorts after
 /// `a-b/x`, as the paths themselves do), or its file's path.
-fn units(bundle: &Bundle) -> Result<Vec<(String, Unit<'_>)>, EmitError> {
+fn layout<'a>(
+    releases: impl Iterator<Item = Release<'a>>,
+    deployments: impl Iterator<Item = (&'a str, Release<'a>)>,
+    pipelines: impl Iterator<Item = Ci<'a>>,
+) -> Result<Vec<(String, Unit<'a>)>, EmitError> {
     let twice = |path: String| (format!("`{path}` would be written twice"), None);
-    let mut services: BTreeMap<&str, (&str, Option<&ServiceObjects>, Option<&Pipeline>)> = BTreeMap::new();
-    for service in &bundle.services {
+    let mut services: BTreeMap<&str, (&str, Option<Release<'a>>, Option<Ci<'a>>)> = BTreeMap::new();
+    for release in releases {
         let entry = services
-            .entry(&service.name)
-            .or_insert((&service.namespace, None, None));
-        if entry.1.replace(service).is_some() {
-            return Err(twice(format!("{}/rollout.yaml", service.name)));
+            .entry(release.service())
+            .or_insert((release.namespace(), None, None));
+        if entry.1.replace(release).is_some() {
+            return Err(twice(format!("{}/rollout.yaml", release.service())));
         }
     }
-    for pipeline in &bundle.pipelines {
-        let entry = services
-            .entry(&pipeline.service)
-            .or_insert((&pipeline.namespace, None, None));
-        if entry.2.replace(pipeline).is_some() {
-            return Err(twice(format!("{}/ci.yaml", pipeline.service)));
+    for ci in pipelines {
+        let entry = services.entry(ci.service()).or_insert((ci.namespace(), None, None));
+        if entry.2.replace(ci).is_some() {
+            return Err(twice(format!("{}/ci.yaml", ci.service())));
         }
     }
-    let mut units: Vec<(String, Unit<'_>)> = Vec::with_capacity(services.len() + bundle.environments.len() + 1);
+    let mut units: Vec<(String, Unit<'a>)> = Vec::with_capacity(services.len() + 1);
     units.push((
         "kustomization.yaml".to_string(),
         Unit::Kustomization {
@@ -185,16 +273,13 @@ fn units(bundle: &Bundle) -> Result<Vec<(String, Unit<'_>)>, EmitError> {
         },
     ));
     let mut environments: BTreeMap<&str, Vec<String>> = BTreeMap::new();
-    for deployment in &bundle.environments {
-        let key = format!(
-            "{ENVIRONMENTS_DIR}/{}/{}/",
-            deployment.environment, deployment.objects.name
-        );
-        units.push((key, Unit::Deployment(deployment)));
+    for (environment, release) in deployments {
+        let key = format!("{ENVIRONMENTS_DIR}/{environment}/{}/", release.service());
+        units.push((key, Unit::Deployment { environment, release }));
         environments
-            .entry(&deployment.environment)
+            .entry(environment)
             .or_default()
-            .push(deployment.objects.name.clone());
+            .push(release.service().to_string());
     }
     for (environment, mut listed) in environments {
         listed.sort();
@@ -236,38 +321,41 @@ impl Unit<'_> {
                     namespace: namespace.to_string(),
                     files: Vec::new(),
                 };
-                if let Some(service) = release {
-                    let at = |message| (message, Some(service.rollout.origin));
-                    add_files(
-                        &mut directory,
-                        name,
-                        &service.namespace,
-                        release_files(service, sources).map_err(at)?,
-                    )
-                    .map_err(at)?;
+                if let Some(release) = release {
+                    release.with_objects(|service| {
+                        let at = |message| (message, Some(service.rollout.origin));
+                        add_files(
+                            &mut directory,
+                            name,
+                            &service.namespace,
+                            release_files(service, sources).map_err(at)?,
+                        )
+                        .map_err(at)
+                    })?;
                 }
-                if let Some(pipeline) = ci {
-                    let at = |message| (message, Some(pipeline.origin));
-                    add_files(
-                        &mut directory,
-                        name,
-                        &pipeline.namespace,
-                        ci_files(pipeline, sources).map_err(at)?,
-                    )
-                    .map_err(at)?;
+                if let Some(ci) = ci {
+                    ci.with_objects(|pipeline| {
+                        let at = |message| (message, Some(pipeline.origin));
+                        add_files(
+                            &mut directory,
+                            name,
+                            &pipeline.namespace,
+                            ci_files(pipeline, sources).map_err(at)?,
+                        )
+                        .map_err(at)
+                    })?;
                 }
                 directory.output(name).map_err(|message| (message, None))?
             }
-            Unit::Deployment(deployment) => {
-                let service = &deployment.objects;
+            Unit::Deployment { environment, release } => release.with_objects(|service| {
                 let at = |message| (message, Some(service.rollout.origin));
                 let directory = Directory {
                     namespace: service.namespace.clone(),
                     files: release_files(service, sources).map_err(at)?,
                 };
-                let path = format!("{ENVIRONMENTS_DIR}/{}/{}", deployment.environment, service.name);
-                directory.output(&path).map_err(at)?
-            }
+                let path = format!("{ENVIRONMENTS_DIR}/{environment}/{}", service.name);
+                directory.output(&path).map_err(at)
+            })?,
             Unit::Kustomization { path, resources } => {
                 vec![kustomization_file(path.clone(), None, resources.clone())?]
             }

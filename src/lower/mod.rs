@@ -10,7 +10,9 @@ pub mod ir;
 pub mod pipeline;
 
 use crate::check::k8s_names::analysis_template_name;
-use crate::check::model::{self, BlueGreen, Canary, Model, Promotion, Release, Replicas, TrafficRouter};
+use crate::check::model::{
+    self, BlueGreen, Canary, EnvironmentTarget, Model, Promotion, Release, Replicas, TrafficRouter,
+};
 use ir::{
     Autoscaler, BlueGreenStrategy, Bundle, CanaryStrategy, Container, DisruptionBudget, EnvironmentDeployment, Ingress,
     KubeService, Rollout, ServiceObjects, Strategy,
@@ -36,48 +38,129 @@ pub fn canary_service_name(service: &str) -> String {
     format!("{service}-canary")
 }
 
-/// Lowers every service of the model. A service whose pipeline deploys to environments gets its
-/// release objects once per environment instead of once in its platform's namespace.
-pub fn lower(model: &Model) -> Bundle {
-    // Services lower independently of each other, so they are spread over the cores.
-    let released: Vec<&model::Service> = model
+/// One release to lower: a service in its platform's namespace, or in an environment its pipeline
+/// deploys to.
+#[derive(Clone, Copy, Debug)]
+pub struct PlannedRelease<'m> {
+    service: &'m model::Service,
+    environment: Option<&'m EnvironmentTarget>,
+}
+
+impl<'m> PlannedRelease<'m> {
+    /// The service's name, which is also its output directory.
+    pub fn service(&self) -> &'m str {
+        &self.service.name
+    }
+
+    /// The environment, for a release into one.
+    pub fn environment(&self) -> Option<&'m str> {
+        self.environment.map(|environment| environment.name.as_str())
+    }
+
+    /// The namespace its objects go to.
+    pub fn namespace(&self) -> &'m str {
+        self.environment
+            .map_or(&self.service.namespace, |environment| &environment.namespace)
+    }
+
+    /// Its objects.
+    pub fn lower(&self) -> ServiceObjects {
+        let replicas = self
+            .environment
+            .and_then(|environment| environment.replicas)
+            .unwrap_or(self.service.replicas);
+        lower_service(self.service, self.namespace(), replicas)
+    }
+}
+
+/// One service's CI to lower.
+#[derive(Clone, Copy, Debug)]
+pub struct PlannedPipeline<'m> {
+    service: &'m model::Service,
+    pipeline: &'m model::Pipeline,
+}
+
+impl<'m> PlannedPipeline<'m> {
+    /// The service's name, which is also its output directory.
+    pub fn service(&self) -> &'m str {
+        &self.service.name
+    }
+
+    /// The namespace its objects go to.
+    pub fn namespace(&self) -> &'m str {
+        &self.service.namespace
+    }
+
+    /// Its objects.
+    pub fn lower(&self) -> ir::Pipeline {
+        pipeline::lower_pipeline(self.service, self.pipeline)
+    }
+}
+
+/// What lowering the model will produce, one unit at a time: emit lowers each output directory just
+/// before rendering it, so that a large project's objects are never all in memory at once.
+#[derive(Debug)]
+pub struct Plan<'m> {
+    /// Releases into their platform's namespace, in the model's order. A service whose pipeline
+    /// deploys to environments has none.
+    pub releases: Vec<PlannedRelease<'m>>,
+    /// Releases into environments, sorted by environment then service.
+    pub deployments: Vec<PlannedRelease<'m>>,
+    /// The CI of each service with a pipeline, in the model's order.
+    pub pipelines: Vec<PlannedPipeline<'m>>,
+}
+
+/// Plans the lowering of every service of the model. A service whose pipeline deploys to environments
+/// gets its release objects once per environment instead of once in its platform's namespace.
+pub fn plan(model: &Model) -> Plan<'_> {
+    let releases = model
         .services
         .iter()
         .filter(|service| service.environments.is_empty())
+        .map(|service| PlannedRelease {
+            service,
+            environment: None,
+        })
         .collect();
-    let services = crate::parallel::map(&released, |service| {
-        lower_service(service, &service.namespace, service.replicas)
-    });
-    let mut environments: Vec<EnvironmentDeployment> = model
+    let mut deployments: Vec<PlannedRelease<'_>> = model
         .services
         .iter()
         .flat_map(|service| {
-            service
-                .environments
-                .iter()
-                .map(move |environment| EnvironmentDeployment {
-                    environment: environment.name.clone(),
-                    objects: lower_service(
-                        service,
-                        &environment.namespace,
-                        environment.replicas.unwrap_or(service.replicas),
-                    ),
-                })
+            service.environments.iter().map(move |environment| PlannedRelease {
+                service,
+                environment: Some(environment),
+            })
         })
         .collect();
-    environments.sort_by(|a, b| (&a.environment, &a.objects.name).cmp(&(&b.environment, &b.objects.name)));
-    let with_pipeline: Vec<(&model::Service, &model::Pipeline)> = model
+    deployments.sort_by(|a, b| (a.environment(), a.service()).cmp(&(b.environment(), b.service())));
+    let pipelines = model
         .services
         .iter()
-        .filter_map(|service| Some((service, service.pipeline.as_ref()?)))
+        .filter_map(|service| {
+            Some(PlannedPipeline {
+                service,
+                pipeline: service.pipeline.as_ref()?,
+            })
+        })
         .collect();
-    let pipelines = crate::parallel::map(&with_pipeline, |(service, pipeline)| {
-        pipeline::lower_pipeline(service, pipeline)
-    });
-    Bundle {
-        services,
-        environments,
+    Plan {
+        releases,
+        deployments,
         pipelines,
+    }
+}
+
+/// Lowers every service of the model at once.
+pub fn lower(model: &Model) -> Bundle {
+    let plan = plan(model);
+    // Services lower independently of each other, so they are spread over the cores.
+    Bundle {
+        services: crate::parallel::map(&plan.releases, PlannedRelease::lower),
+        environments: crate::parallel::map(&plan.deployments, |deployment| EnvironmentDeployment {
+            environment: deployment.environment().unwrap_or_default().to_string(),
+            objects: deployment.lower(),
+        }),
+        pipelines: crate::parallel::map(&plan.pipelines, PlannedPipeline::lower),
     }
 }
 
