@@ -7,9 +7,13 @@ use std::cmp::Ordering;
 use std::fmt;
 
 /// A decimal number `mantissa × 10^-scale`, kept normalized (no trailing zero digits after the point).
+///
+/// The mantissa is an `i128` stored as two halves: an `i128` field would align every syntax-tree
+/// node holding a number to 16 bytes, which makes a project's syntax trees a quarter larger.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Decimal {
-    mantissa: i128,
+    mantissa_high: i64,
+    mantissa_low: u64,
     scale: u32,
 }
 
@@ -18,14 +22,23 @@ const MAX_SCALE: u32 = 18;
 
 impl Decimal {
     /// Zero.
-    pub const ZERO: Decimal = Decimal { mantissa: 0, scale: 0 };
+    pub const ZERO: Decimal = Decimal::new(0, 0);
+
+    const fn new(mantissa: i128, scale: u32) -> Decimal {
+        Decimal {
+            mantissa_high: (mantissa >> 64) as i64,
+            mantissa_low: mantissa as u64,
+            scale,
+        }
+    }
+
+    fn mantissa(self) -> i128 {
+        (i128::from(self.mantissa_high) << 64) | i128::from(self.mantissa_low)
+    }
 
     /// The integer `value`.
     pub fn from_int(value: i128) -> Decimal {
-        Decimal {
-            mantissa: value,
-            scale: 0,
-        }
+        Decimal::new(value, 0)
     }
 
     /// Parses `-?digits(.digits)?`; `None` when the text is not of that form or does not fit.
@@ -48,39 +61,36 @@ impl Decimal {
             return None;
         }
         let mantissa = if negative { -mantissa } else { mantissa };
-        Some(Decimal { mantissa, scale }.normalized())
+        Some(Decimal::new(mantissa, scale).normalized())
     }
 
-    fn normalized(mut self) -> Decimal {
-        while self.scale > 0 && self.mantissa % 10 == 0 {
-            self.mantissa /= 10;
-            self.scale -= 1;
+    fn normalized(self) -> Decimal {
+        let (mut mantissa, mut scale) = (self.mantissa(), self.scale);
+        while scale > 0 && mantissa % 10 == 0 {
+            mantissa /= 10;
+            scale -= 1;
         }
-        self
+        Decimal::new(mantissa, scale)
     }
 
     /// `self × factor`, or `None` on overflow.
     pub fn checked_mul_int(self, factor: i128) -> Option<Decimal> {
-        let mantissa = self.mantissa.checked_mul(factor)?;
-        (mantissa.abs() <= MAX_MANTISSA).then(|| Decimal { mantissa, ..self }.normalized())
+        let mantissa = self.mantissa().checked_mul(factor)?;
+        (mantissa.abs() <= MAX_MANTISSA).then(|| Decimal::new(mantissa, self.scale).normalized())
     }
 
     /// `self + other`, or `None` on overflow.
     pub fn checked_add(self, other: Decimal) -> Option<Decimal> {
         let scale = self.scale.max(other.scale);
-        let a = self.mantissa.checked_mul(10i128.checked_pow(scale - self.scale)?)?;
-        let b = other.mantissa.checked_mul(10i128.checked_pow(scale - other.scale)?)?;
+        let a = self.mantissa().checked_mul(10i128.checked_pow(scale - self.scale)?)?;
+        let b = other.mantissa().checked_mul(10i128.checked_pow(scale - other.scale)?)?;
         let mantissa = a.checked_add(b)?;
-        (mantissa.abs() <= MAX_MANTISSA).then(|| Decimal { mantissa, scale }.normalized())
+        (mantissa.abs() <= MAX_MANTISSA).then(|| Decimal::new(mantissa, scale).normalized())
     }
 
     /// `self / 10^power`: exact, it only moves the decimal point.
     pub fn shift_down(self, power: u32) -> Decimal {
-        Decimal {
-            mantissa: self.mantissa,
-            scale: self.scale + power,
-        }
-        .normalized()
+        Decimal::new(self.mantissa(), self.scale + power).normalized()
     }
 
     /// True when there is no fractional part.
@@ -90,12 +100,12 @@ impl Decimal {
 
     /// True below zero.
     pub fn is_negative(self) -> bool {
-        self.mantissa < 0
+        self.mantissa() < 0
     }
 
     /// The value as an integer, when it is one.
     pub fn to_integer(self) -> Option<i128> {
-        self.is_integer().then_some(self.mantissa)
+        self.is_integer().then_some(self.mantissa())
     }
 
     /// The value as a `u64`, when it is a whole number in range.
@@ -118,12 +128,12 @@ impl Ord for Decimal {
         let widen = |d: &Decimal| {
             10i128
                 .checked_pow(scale - d.scale)
-                .and_then(|factor| d.mantissa.checked_mul(factor))
+                .and_then(|factor| d.mantissa().checked_mul(factor))
         };
         match (widen(self), widen(other)) {
             (Some(a), Some(b)) => a.cmp(&b),
             // Both mantissas are bounded, so widening cannot overflow; compare signs as a fallback.
-            _ => self.mantissa.signum().cmp(&other.mantissa.signum()),
+            _ => self.mantissa().signum().cmp(&other.mantissa().signum()),
         }
     }
 }
@@ -137,8 +147,8 @@ impl PartialOrd for Decimal {
 impl fmt::Display for Decimal {
     /// Plain notation, never an exponent: `0.01`, `1500`, `-2.5`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let digits = self.mantissa.unsigned_abs().to_string();
-        let sign = if self.mantissa < 0 { "-" } else { "" };
+        let digits = self.mantissa().unsigned_abs().to_string();
+        let sign = if self.mantissa() < 0 { "-" } else { "" };
         let scale = self.scale as usize;
         if scale == 0 {
             return write!(f, "{sign}{digits}");
@@ -172,6 +182,21 @@ mod tests {
             assert_eq!(Decimal::parse(bad), None, "{bad}");
         }
         assert_eq!(Decimal::parse("99999999999999999999999999999999999999999"), None);
+    }
+
+    #[test]
+    fn mantissas_wider_than_64_bits_survive_storage() {
+        for text in [
+            "123456789012345678901234567890",
+            "-123456789012345678901234567890",
+            "-18446744073709551616",
+            "18446744073709551615.5",
+            "-0.000000000000000001",
+        ] {
+            assert_eq!(d(text).to_string(), text);
+        }
+        assert!(d("-18446744073709551616") < d("-18446744073709551615"));
+        assert_eq!(d("-1").to_integer(), Some(-1));
     }
 
     #[test]

@@ -124,12 +124,36 @@ struct Declaration {
     private: bool,
 }
 
+/// Names and what they stand for, sorted once built. A project has a few per module and most hold a
+/// handful of names, for which a B-tree's node (room for eleven entries) would be mostly empty space.
+#[derive(Debug)]
+struct NameTable<V>(Vec<(String, V)>);
+
+impl<V> NameTable<V> {
+    const EMPTY: NameTable<V> = NameTable(Vec::new());
+
+    fn get(&self, name: &str) -> Option<&V> {
+        let index = self.0.binary_search_by(|(key, _)| key.as_str().cmp(name)).ok()?;
+        self.0.get(index).map(|(_, value)| value)
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (&str, &V)> {
+        self.0.iter().map(|(name, value)| (name.as_str(), value))
+    }
+}
+
+impl<V> From<BTreeMap<String, V>> for NameTable<V> {
+    fn from(map: BTreeMap<String, V>) -> NameTable<V> {
+        NameTable(map.into_iter().collect())
+    }
+}
+
 /// The names one module can use.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Scope {
-    symbols: BTreeMap<String, (Symbol, Span)>,
+    symbols: NameTable<(Symbol, Span)>,
     /// `import "..." as alias`: the module each alias names.
-    aliases: BTreeMap<String, ModuleId>,
+    aliases: NameTable<ModuleId>,
     /// The platform this module sees, when it sees exactly one.
     pub platform: Option<PlatformId>,
 }
@@ -145,7 +169,7 @@ impl Scope {
         self.symbols
             .iter()
             .filter(move |(_, (symbol, _))| kind.holds(*symbol))
-            .map(|(name, _)| name.as_str())
+            .map(|(name, _)| name)
     }
 }
 
@@ -169,7 +193,7 @@ pub struct Program {
     /// Every check definition.
     pub checks: Vec<Declared<ast::CheckDef>>,
     /// Per module, by [`ModuleId`]: its declarations by name, for imports and qualified names.
-    declarations: Vec<BTreeMap<String, Declaration>>,
+    declarations: Vec<NameTable<Declaration>>,
     /// True when a file given to the compiler could not be read.
     pub unreadable_root: bool,
 }
@@ -189,8 +213,8 @@ impl Program {
     /// The scope of a module.
     pub fn scope(&self, module: ModuleId) -> &Scope {
         static EMPTY: Scope = Scope {
-            symbols: BTreeMap::new(),
-            aliases: BTreeMap::new(),
+            symbols: NameTable::EMPTY,
+            aliases: NameTable::EMPTY,
             platform: None,
         };
         self.scopes.get(module.0).unwrap_or(&EMPTY)
@@ -260,11 +284,10 @@ impl Program {
             [name] => scope
                 .lookup(&name.name)
                 .ok_or_else(|| Box::new(self.unknown(module, path, span, kind))),
-            [alias, name] if scope.aliases.contains_key(&alias.name) => {
-                let imported = scope.aliases.get(&alias.name).copied().unwrap_or(module);
-                self.exported(imported, name, Some(kind))
-            }
-            [alias, _] => Err(Box::new(self.unknown_alias(scope, alias))),
+            [alias, name] => match scope.aliases.get(&alias.name) {
+                Some(imported) => self.exported(*imported, name, Some(kind)),
+                None => Err(Box::new(self.unknown_alias(scope, alias))),
+            },
             _ => Err(Box::new(self.unknown(module, path, span, kind))),
         }
     }
@@ -302,7 +325,8 @@ impl Program {
             None => {
                 let exported: Vec<&str> = declarations
                     .into_iter()
-                    .flat_map(BTreeMap::values)
+                    .flat_map(NameTable::iter)
+                    .map(|(_, declaration)| declaration)
                     .filter(|d| !d.private && kind.is_none_or(|kind| kind.holds(d.symbol)))
                     .map(|d| d.name.as_str())
                     .collect();
@@ -329,7 +353,7 @@ impl Program {
 
     fn unknown_alias(&self, scope: &Scope, alias: &Ident) -> Diagnostic {
         let standard = format!("std/{}", alias.name);
-        let help = suggest::help_for(&alias.name, scope.aliases.keys().map(String::as_str)).unwrap_or_else(|| {
+        let help = suggest::help_for(&alias.name, scope.aliases.iter().map(|(alias, _)| alias)).unwrap_or_else(|| {
             if stdlib::module(&standard).is_some() {
                 format!("import it first: `import \"{standard}\" as {}`", alias.name)
             } else {
@@ -410,7 +434,10 @@ pub fn resolve(
                 ast::Item::Import(import) => imports.push(import),
                 ast::Item::Service(decl) => {
                     declare(&decl.name, Symbol::Service(ServiceId(program.services.len())), false);
-                    program.services.push(Declared { module: id, decl });
+                    program.services.push(Declared {
+                        module: id,
+                        decl: *decl,
+                    });
                 }
                 ast::Item::Metric(decl) => {
                     declare(
@@ -418,16 +445,25 @@ pub fn resolve(
                         Symbol::Metric(MetricId(program.metrics.len())),
                         decl.private,
                     );
-                    program.metrics.push(Declared { module: id, decl });
+                    program.metrics.push(Declared {
+                        module: id,
+                        decl: *decl,
+                    });
                 }
                 ast::Item::Step(decl) => {
                     declare(&decl.name, Symbol::Step(StepId(program.steps.len())), decl.private);
-                    program.steps.push(Declared { module: id, decl });
+                    program.steps.push(Declared {
+                        module: id,
+                        decl: *decl,
+                    });
                 }
                 ast::Item::Environment(decl) => {
                     let symbol = Symbol::Environment(EnvironmentId(program.environments.len()));
                     declare(&decl.name, symbol, decl.private);
-                    program.environments.push(Declared { module: id, decl });
+                    program.environments.push(Declared {
+                        module: id,
+                        decl: *decl,
+                    });
                 }
                 ast::Item::Check(decl) => {
                     declare(
@@ -435,11 +471,17 @@ pub fn resolve(
                         Symbol::Check(CheckDefId(program.checks.len())),
                         decl.private,
                     );
-                    program.checks.push(Declared { module: id, decl });
+                    program.checks.push(Declared {
+                        module: id,
+                        decl: *decl,
+                    });
                 }
                 ast::Item::Platform(decl) => {
                     platforms.push(PlatformId(program.platforms.len()));
-                    program.platforms.push(Declared { module: id, decl });
+                    program.platforms.push(Declared {
+                        module: id,
+                        decl: *decl,
+                    });
                 }
             }
         }
@@ -462,7 +504,7 @@ pub fn resolve(
                     .entry(declaration.name.clone())
                     .or_insert_with(|| declaration.clone());
             }
-            by_name
+            NameTable::from(by_name)
         })
         .collect();
     for module_idx in 0..program.modules.len() {
@@ -494,9 +536,11 @@ struct ScopeContext<'a> {
 impl ScopeContext<'_> {
     fn build(&self, module: ModuleId, diagnostics: &mut Diagnostics) -> Scope {
         let program = self.program;
-        let mut scope = Scope::default();
+        let mut symbols = BTreeMap::new();
+        let mut aliases = BTreeMap::new();
+        let mut platform = None;
         for declaration in self.declared_here.get(module.0).into_iter().flatten() {
-            if let Some((_, first)) = scope.symbols.get(&declaration.name) {
+            if let Some((_, first)) = symbols.get(&declaration.name) {
                 diagnostics.push(
                     Diagnostic::new(
                         Code::E0202,
@@ -509,9 +553,7 @@ impl ScopeContext<'_> {
                 );
                 continue;
             }
-            scope
-                .symbols
-                .insert(declaration.name.clone(), (declaration.symbol, declaration.span));
+            symbols.insert(declaration.name.clone(), (declaration.symbol, declaration.span));
         }
         let own_platforms = self.platforms_here.get(module.0).map_or(&[][..], Vec::as_slice);
         if let [first, second, ..] = own_platforms
@@ -539,7 +581,7 @@ impl ScopeContext<'_> {
                 ast::ImportKind::All => {
                     for declaration in self.declared_here.get(imported.0).into_iter().flatten() {
                         if !declaration.private {
-                            bring(&mut scope, declaration, *import_span, diagnostics);
+                            bring(&mut symbols, declaration, *import_span, diagnostics);
                         }
                     }
                 }
@@ -550,21 +592,20 @@ impl ScopeContext<'_> {
                                 if let Some(declaration) =
                                     program.declarations.get(imported.0).and_then(|d| d.get(&name.name))
                                 {
-                                    bring(&mut scope, declaration, name.span, diagnostics);
+                                    bring(&mut symbols, declaration, name.span, diagnostics);
                                 }
                             }
                             Err(diagnostic) => {
                                 diagnostics.push(*diagnostic);
                                 // Already reported: uses of the name are not reported again.
-                                scope
-                                    .symbols
+                                symbols
                                     .entry(name.name.clone())
                                     .or_insert((Symbol::Unparsed, name.span));
                             }
                         }
                     }
                 }
-                ast::ImportKind::Alias(alias) => match scope.aliases.get(&alias.name) {
+                ast::ImportKind::Alias(alias) => match aliases.get(&alias.name) {
                     Some(first) if first != imported => diagnostics.push(
                         Diagnostic::new(
                             Code::E0202,
@@ -579,7 +620,7 @@ impl ScopeContext<'_> {
                         .help("give each imported module a name of its own"),
                     ),
                     _ => {
-                        scope.aliases.insert(alias.name.clone(), *imported);
+                        aliases.insert(alias.name.clone(), *imported);
                     }
                 },
             }
@@ -592,7 +633,7 @@ impl ScopeContext<'_> {
         }
         match visible.as_slice() {
             [] => {}
-            [(only, _)] => scope.platform = Some(*only),
+            [(only, _)] => platform = Some(*only),
             [(first, first_import), (_, Some(second_import)), ..] => {
                 let mut diagnostic = Diagnostic::new(Code::E0207, *second_import, "this file sees two platforms")
                     .label("brings a second `platform` into scope")
@@ -602,12 +643,12 @@ impl ScopeContext<'_> {
                 }
                 diagnostics.push(diagnostic);
             }
-            [(first, _), ..] => scope.platform = Some(*first),
+            [(first, _), ..] => platform = Some(*first),
         }
         let sees_unparsed_platform = std::iter::once(module)
             .chain(imports.iter().map(|(imported, _)| *imported))
             .any(|seen| self.unparsed_platform_here.get(seen.0).copied().unwrap_or(false));
-        if scope.platform.is_none() && visible.is_empty() && !sees_unparsed_platform {
+        if platform.is_none() && visible.is_empty() && !sees_unparsed_platform {
             for service in program.services.iter().filter(|s| s.module == module) {
                 diagnostics.push(
                     Diagnostic::new(
@@ -622,7 +663,11 @@ impl ScopeContext<'_> {
                 );
             }
         }
-        scope
+        Scope {
+            symbols: symbols.into(),
+            aliases: aliases.into(),
+            platform,
+        }
     }
 
     /// The `import` declaration whose path is at `path_span`.
@@ -631,10 +676,16 @@ impl ScopeContext<'_> {
     }
 }
 
-/// Brings an imported declaration into `scope`, reporting a clash with another of the same name.
-fn bring(scope: &mut Scope, declaration: &Declaration, at: Span, diagnostics: &mut Diagnostics) {
+/// Brings an imported declaration into a scope's `symbols`, reporting a clash with another of the
+/// same name.
+fn bring(
+    symbols: &mut BTreeMap<String, (Symbol, Span)>,
+    declaration: &Declaration,
+    at: Span,
+    diagnostics: &mut Diagnostics,
+) {
     let name = &declaration.name;
-    match scope.symbols.get(name) {
+    match symbols.get(name) {
         Some((existing, _)) if *existing == declaration.symbol => {}
         Some((_, first)) => diagnostics.push(
             Diagnostic::new(
@@ -648,9 +699,7 @@ fn bring(scope: &mut Scope, declaration: &Declaration, at: Span, diagnostics: &m
             .help("rename one of the two definitions, or import the module under a name: `import \"...\" as m`"),
         ),
         None => {
-            scope
-                .symbols
-                .insert(name.clone(), (declaration.symbol, declaration.span));
+            symbols.insert(name.clone(), (declaration.symbol, declaration.span));
         }
     }
 }

@@ -36,23 +36,24 @@ pub enum Unparsed {
     Platform,
 }
 
-/// A top-level declaration.
+/// A top-level declaration. All but imports are boxed: a file holds a few imports and one or two
+/// declarations, each several times larger than an import.
 #[derive(Debug)]
 pub enum Item {
     /// `import "./platform"`
     Import(Import),
     /// `platform { ... }`
-    Platform(Platform),
+    Platform(Box<Platform>),
     /// `service name { ... }`
-    Service(Service),
+    Service(Box<Service>),
     /// `metric name(...) : unit = provider "..."`
-    Metric(Metric),
+    Metric(Box<Metric>),
     /// `step name(...) { ... }`
-    Step(StepDef),
+    Step(Box<StepDef>),
     /// `environment name { ... }`
-    Environment(Environment),
+    Environment(Box<Environment>),
     /// `check name(...) = probe(...)`
-    Check(CheckDef),
+    Check(Box<CheckDef>),
 }
 
 /// An identifier with its span.
@@ -189,7 +190,7 @@ pub struct Task {
     /// `after a, b`.
     pub after: Vec<Ident>,
     /// `when ...`.
-    pub when: Option<Guard>,
+    pub when: Option<Box<Guard>>,
     /// The whole task.
     pub span: Span,
 }
@@ -201,8 +202,8 @@ pub enum TaskKind {
     Step(Call),
     /// `deploy build.digest to staging`
     Deploy {
-        /// The image digest, a step output.
-        digest: Expr,
+        /// The image digest, a step output; boxed, as most tasks are not deploys.
+        digest: Box<Expr>,
         /// The environment.
         environment: Ident,
     },
@@ -518,8 +519,8 @@ pub enum ExprKind {
     Bool(bool),
     /// A name or dotted path: `manual`, `checkout`, `platform.registry`.
     Path(Box<[Ident]>),
-    /// `f(args)`.
-    Call(Call),
+    /// `f(args)`; boxed, as it is twice the size of any other expression.
+    Call(Box<Call>),
     /// `{ key: value, ... }`.
     Object(Vec<Entry>),
     /// `[a, b]`.

@@ -101,12 +101,12 @@ impl<'d> Builder<'d> {
         for pair in file.into_inner() {
             match pair.as_rule() {
                 Rule::import_decl => items.push(Item::Import(self.import(pair)?)),
-                Rule::platform_decl => items.push(Item::Platform(self.platform(pair)?)),
-                Rule::service_decl => items.push(Item::Service(self.service(pair)?)),
-                Rule::metric_decl => items.push(Item::Metric(self.metric(pair)?)),
-                Rule::step_decl => items.push(Item::Step(self.step_def(pair)?)),
-                Rule::environment_decl => items.push(Item::Environment(self.environment(pair)?)),
-                Rule::check_def => items.push(Item::Check(self.check_def(pair)?)),
+                Rule::platform_decl => items.push(Item::Platform(Box::new(self.platform(pair)?))),
+                Rule::service_decl => items.push(Item::Service(Box::new(self.service(pair)?))),
+                Rule::metric_decl => items.push(Item::Metric(Box::new(self.metric(pair)?))),
+                Rule::step_decl => items.push(Item::Step(Box::new(self.step_def(pair)?))),
+                Rule::environment_decl => items.push(Item::Environment(Box::new(self.environment(pair)?))),
+                Rule::check_def => items.push(Item::Check(Box::new(self.check_def(pair)?))),
                 Rule::EOI => {}
                 _ => return Err(self.malformed(&pair)),
             }
@@ -350,7 +350,13 @@ impl<'d> Builder<'d> {
                     name: format!("deploy_{}", environment.name),
                     span: keyword,
                 };
-                (name, TaskKind::Deploy { digest, environment })
+                (
+                    name,
+                    TaskKind::Deploy {
+                        digest: Box::new(digest),
+                        environment,
+                    },
+                )
             }
             Rule::approve_task => (
                 self.ident(&self.expect(&pair, &mut inner, Rule::name)?),
@@ -378,7 +384,11 @@ impl<'d> Builder<'d> {
                 Rule::when_clause => {
                     let mut parts = Self::content(&clause);
                     self.expect(&clause, &mut parts, Rule::kw_when)?;
-                    when = Some(self.guard(self.expect(&clause, &mut parts, Rule::guard)?)?);
+                    when = Some(Box::new(self.guard(self.expect(
+                        &clause,
+                        &mut parts,
+                        Rule::guard,
+                    )?)?));
                 }
                 _ => return Err(self.malformed(&clause)),
             }
@@ -670,7 +680,7 @@ impl<'d> Builder<'d> {
         Ok(match value.kind {
             ExprKind::Call(metric) => Threshold::Metric(Baseline {
                 factor: None,
-                metric,
+                metric: *metric,
                 span: value.span,
             }),
             _ => Threshold::Literal(value),
@@ -769,7 +779,7 @@ impl<'d> Builder<'d> {
                 .quantity(pair.as_str(), span)
                 .map_or(ExprKind::Invalid, ExprKind::Quantity),
             Rule::boolean => ExprKind::Bool(pair.as_str() == "true"),
-            Rule::call => ExprKind::Call(self.call(pair)?),
+            Rule::call => ExprKind::Call(Box::new(self.call(pair)?)),
             Rule::object => ExprKind::Object(self.object(pair)?),
             Rule::list => ExprKind::List(exact(
                 Self::content(&pair)

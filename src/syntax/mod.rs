@@ -63,6 +63,7 @@ pub fn parse(source: SourceId, text: &str, diagnostics: &mut Diagnostics) -> ast
     if n_syntax_errors > MAX_SYNTAX_ERRORS_PER_FILE {
         errors::report_more(source, text, n_syntax_errors - MAX_SYNTAX_ERRORS_PER_FILE, diagnostics);
     }
+    items.shrink_to_fit();
     ast::File {
         source,
         items,
