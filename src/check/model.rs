@@ -201,7 +201,7 @@ pub struct Task {
     /// The tasks it waits for, by index, sorted and without repeats.
     pub needs: Vec<Dependency>,
     /// Runs only when this holds.
-    pub when: Option<Guard>,
+    pub when: Option<Box<Guard>>,
 }
 
 /// An edge of the DAG.
@@ -227,8 +227,9 @@ pub enum TaskKind {
     },
     /// Pushes the image digest to an environment's GitOps overlay and waits for the release there.
     Deploy {
-        /// The environment.
-        environment: EnvironmentTarget,
+        /// The environment; this and the check's fields are boxed, as most tasks are steps and
+        /// every service's tasks are kept until it is emitted.
+        environment: Box<EnvironmentTarget>,
         /// The digest deployed.
         digest: Value,
     },
@@ -237,9 +238,9 @@ pub enum TaskKind {
     /// Probes the new version in an environment after its deploy.
     Check {
         /// The environment.
-        environment: EnvironmentTarget,
+        environment: Box<EnvironmentTarget>,
         /// The probe.
-        check: CheckKind,
+        check: Box<CheckKind>,
     },
 }
 

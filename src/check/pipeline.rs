@@ -225,7 +225,7 @@ impl Checker<'_> {
             if let TaskKind::Deploy { environment, .. } = &task.kind
                 && !environments.iter().any(|known| known.name == environment.name)
             {
-                environments.push(environment.clone());
+                environments.push(EnvironmentTarget::clone(environment));
             }
         }
         environments.sort_by(|a, b| a.name.cmp(&b.name));
@@ -547,7 +547,7 @@ impl Checker<'_> {
             return None;
         }
         self.check_template_count(block, &tasks, &steps);
-        let mut result = Vec::new();
+        let mut result = Vec::with_capacity(tasks.decls.len());
         for ((task, (kind, when)), edges) in tasks.decls.iter().zip(checked).zip(edges_of) {
             let mut needs: BTreeMap<usize, bool> = BTreeMap::new();
             for edge in edges {
@@ -561,7 +561,7 @@ impl Checker<'_> {
                     .into_iter()
                     .map(|(task, must_succeed)| Dependency { task, must_succeed })
                     .collect(),
-                when,
+                when: when.map(Box::new),
             });
         }
         Some(CheckedTasks {
@@ -982,7 +982,7 @@ impl Checker<'_> {
             }
         });
         Some(TaskKind::Deploy {
-            environment: environment?,
+            environment: Box::new(environment?),
             digest: digest?,
         })
     }
@@ -1028,8 +1028,8 @@ impl Checker<'_> {
         }
         let check: CheckKind = check?;
         Some(TaskKind::Check {
-            environment: target?,
-            check,
+            environment: Box::new(target?),
+            check: Box::new(check),
         })
     }
 

@@ -82,12 +82,12 @@ fn step(name: &str, step: usize, args: Vec<Option<Value>>, needs: Vec<Dependency
     }
 }
 
-fn environment(name: &str) -> EnvironmentTarget {
-    EnvironmentTarget {
+fn environment(name: &str) -> Box<EnvironmentTarget> {
+    Box::new(EnvironmentTarget {
         name: name.to_string(),
         namespace: format!("shop-{name}"),
         replicas: Some(Replicas::Fixed(1)),
-    }
+    })
 }
 
 fn pipeline(tasks: Vec<Task>, steps: Vec<StepTemplate>) -> model::Pipeline {
@@ -269,7 +269,7 @@ fn arguments_render_event_values_and_outputs() {
 fn when_is_an_expression_on_the_values_themselves() {
     let build = definition("build", &[], &["digest"]);
     let mut gated = step("publish", 0, vec![], vec![reads(0)]);
-    gated.when = Some(Guard::And(
+    gated.when = Some(Box::new(Guard::And(
         Box::new(Guard::Or(
             Box::new(Guard::Test {
                 subject: ValuePiece::Event(EventField::Branch),
@@ -287,7 +287,7 @@ fn when_is_an_expression_on_the_values_themselves() {
             equal: false,
             value: "none".to_string(),
         }),
-    ));
+    )));
     let tasks = vec![step("build_image", 0, vec![], vec![]), gated];
     let lowered = lowered(pipeline(tasks, vec![build]));
     assert_eq!(
@@ -397,7 +397,7 @@ fn checks_probe_the_new_version_in_the_environment() {
         span: span(),
         kind: TaskKind::Check {
             environment: environment("staging"),
-            check: kind,
+            check: Box::new(kind),
         },
         needs: Vec::new(),
         when: None,
@@ -476,11 +476,11 @@ fn chain(n_tasks: usize) -> model::Pipeline {
             }
             let mut task = step(&format!("t_{idx}"), 0, vec![Some(input)], needs);
             if idx + 1 == n_tasks {
-                task.when = Some(Guard::Test {
+                task.when = Some(Box::new(Guard::Test {
                     subject: output(0, "digest"),
                     equal: false,
                     value: String::new(),
-                });
+                }));
             }
             task
         })
@@ -769,7 +769,7 @@ fn a_service_with_environments_is_released_once_per_environment() {
     let mut production = environment("production");
     production.replicas = None;
     let model = Model {
-        services: vec![service(None, vec![production, environment("staging")])],
+        services: vec![service(None, vec![*production, *environment("staging")])],
     };
     let bundle = crate::lower::lower(&model);
     assert!(bundle.services.is_empty());
