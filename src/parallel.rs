@@ -63,23 +63,32 @@ pub fn map_owned<T: Send, R: Send>(mut items: Vec<T>, work: impl Fn(T) -> R + Sy
     let mut results: Vec<Option<Vec<R>>> = Vec::new();
     results.resize_with(runs.len(), || None);
     thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads).map(|_| scope.spawn(take_runs)).collect();
-        for handle in handles {
-            match handle.join() {
-                Ok(done) => {
-                    for (idx, run) in done {
-                        if let Some(slot) = results.get_mut(idx) {
-                            *slot = Some(run);
-                        }
-                    }
+        // The calling thread is one of the workers. Besides saving a thread, that keeps much of what
+        // the items allocate (a phase's syntax trees) in a heap that outlives the phase: the
+        // allocator reuses a live thread's freed memory, but not that of a thread that has exited.
+        let helpers: Vec<_> = (1..threads).map(|_| scope.spawn(take_runs)).collect();
+        let mut place = |done: Vec<(usize, Vec<R>)>| {
+            for (idx, run) in done {
+                if let Some(slot) = results.get_mut(idx) {
+                    *slot = Some(run);
                 }
+            }
+        };
+        place(take_runs());
+        for helper in helpers {
+            match helper.join() {
+                Ok(done) => place(done),
                 // A panic in a worker is a bug; carry it to the caller's thread, where the panic hook
                 // reports it.
                 Err(payload) => std::panic::resume_unwind(payload),
             }
         }
     });
-    results.into_iter().flatten().flatten().collect()
+    let mut merged = Vec::with_capacity(results.iter().flatten().map(Vec::len).sum());
+    for run in results.into_iter().flatten() {
+        merged.extend(run);
+    }
+    merged
 }
 
 #[cfg(test)]
