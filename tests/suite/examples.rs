@@ -42,6 +42,22 @@ fn output_is_deterministic_whatever_the_input_order() {
     assert_eq!(first, from_reversed);
 }
 
+/// A build lowers each batch of output directories just before rendering it; lowering everything
+/// first (as `simulate` does) must give the same files.
+#[test]
+fn lowering_while_emitting_writes_what_lowering_first_does() {
+    let (loader, roots) = example_roots();
+    let built = shipc::build(&roots, &loader).outputs;
+    let mut sources = shipc::source::SourceMap::new();
+    let mut diagnostics = shipc::diagnostics::Diagnostics::new();
+    let program = shipc::names::resolve(&roots, &loader, &mut sources, &mut diagnostics);
+    let model = shipc::check::check(&program, &mut diagnostics);
+    assert!(!diagnostics.has_errors());
+    let lowered_first = shipc::emit::emit(&shipc::lower::lower(&model), &sources).unwrap();
+    assert!(built.iter().any(|file| file.path.starts_with("environments/")));
+    assert_eq!(built, lowered_first);
+}
+
 /// `kubectl kustomize` (kustomize v5, as kubectl ships it) renders an environment's directory, and an
 /// `images:` override in its kustomization reaches the Rollout's container.
 #[test]
