@@ -788,3 +788,28 @@ fn report_import_cycles(modules: &[modules::Module], diagnostics: &mut Diagnosti
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_table_finds_every_name_it_was_built_with_and_nothing_else() {
+        let names = ["b-x", "a", "zeta", "b", "a_b", "m"];
+        let map: BTreeMap<String, usize> = names
+            .iter()
+            .enumerate()
+            .map(|(idx, name)| (name.to_string(), idx))
+            .collect();
+        let table = NameTable::from(map);
+        for (idx, name) in names.iter().enumerate() {
+            assert_eq!(table.get(name), Some(&idx), "{name}");
+        }
+        for missing in ["", "c", "b-", "zz", "A"] {
+            assert_eq!(table.get(missing), None, "{missing}");
+        }
+        let listed: Vec<&str> = table.iter().map(|(name, _)| name).collect();
+        assert_eq!(listed, ["a", "a_b", "b", "b-x", "m", "zeta"]);
+        assert_eq!(NameTable::<usize>::EMPTY.get("a"), None);
+    }
+}
