@@ -52,7 +52,13 @@ fn phases(criterion: &mut Criterion) -> Result<(), Box<dyn Error>> {
     // error paths, so it is refused.
     let mut sources = SourceMap::new();
     let mut diagnostics = Diagnostics::new();
-    let program = shipc::names::resolve(&roots, &loader, &mut sources, &mut diagnostics);
+    let program = shipc::names::resolve(
+        &roots,
+        &loader,
+        shipc::names::StdlibParse::Mentioned,
+        &mut sources,
+        &mut diagnostics,
+    );
     let model = shipc::check::check(&program, &mut diagnostics);
     if diagnostics.has_errors() {
         return Err(format!("the workload has {} errors", diagnostics.error_count()).into());
@@ -84,7 +90,13 @@ fn phases(criterion: &mut Criterion) -> Result<(), Box<dyn Error>> {
         b.iter_batched(
             || (SourceMap::new(), Diagnostics::new()),
             |(mut sources, mut diagnostics)| {
-                let program = shipc::names::resolve(&roots, &loader, &mut sources, &mut diagnostics);
+                let program = shipc::names::resolve(
+                    &roots,
+                    &loader,
+                    shipc::names::StdlibParse::Mentioned,
+                    &mut sources,
+                    &mut diagnostics,
+                );
                 (program, sources, diagnostics)
             },
             BatchSize::SmallInput,

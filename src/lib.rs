@@ -62,8 +62,9 @@ impl Compilation {
 
 /// Parses and checks `roots` (project-relative paths) and everything they import.
 pub fn check(roots: &[String], loader: &dyn Loader) -> Compilation {
-    let (sources, mut diagnostics, program) = read_and_resolve(roots, loader);
-    check::check_only(&program, &mut diagnostics);
+    let (sources, diagnostics, program, ()) = resolve_and_check(roots, loader, |program, diagnostics| {
+        check::check_only(program, diagnostics)
+    });
     finish(sources, diagnostics, program.services.len(), program.unreadable_root)
 }
 
@@ -91,11 +92,11 @@ pub fn build_each<E>(
     loader: &dyn Loader,
     sink: &mut dyn FnMut(OutputFile) -> Result<(), E>,
 ) -> Result<Compilation, E> {
-    let (mut sources, mut diagnostics, mut program) = read_and_resolve(roots, loader);
     // The checked model holds all that is left to write: each syntax tree goes as soon as it is
     // checked, and emit lowers the model one batch of output directories at a time, which keeps the
     // peak memory of a large project down.
-    let model = check::check_consuming_services(&mut program, &mut diagnostics);
+    let (mut sources, mut diagnostics, program, model) =
+        resolve_and_check(roots, loader, check::check_consuming_services);
     let (n_services, unreadable_input) = (program.services.len(), program.unreadable_root);
     drop(program);
     if !diagnostics.has_errors() {
@@ -179,17 +180,30 @@ pub fn simulate(
 
 /// Syntax, names and checks: everything before lowering.
 fn front_end(roots: &[String], loader: &dyn Loader) -> (SourceMap, Diagnostics, names::Program, check::Model) {
-    let (sources, mut diagnostics, program) = read_and_resolve(roots, loader);
-    let model = check::check(&program, &mut diagnostics);
-    (sources, diagnostics, program, model)
+    resolve_and_check(roots, loader, |program, diagnostics| check::check(program, diagnostics))
 }
 
-/// Syntax and names.
-fn read_and_resolve(roots: &[String], loader: &dyn Loader) -> (SourceMap, Diagnostics, names::Program) {
-    let mut sources = SourceMap::new();
-    let mut diagnostics = Diagnostics::new();
-    let program = names::resolve(roots, loader, &mut sources, &mut diagnostics);
-    (sources, diagnostics, program)
+/// Syntax, names and `checks`, with only the parts of the standard library that the sources mention
+/// ([`names::StdlibParse::Mentioned`]). A run without errors is then the same as with the whole standard
+/// library; a run with errors is done again with all of it, so that an error which lists what a module
+/// offers lists everything.
+fn resolve_and_check<T>(
+    roots: &[String],
+    loader: &dyn Loader,
+    checks: impl Fn(&mut names::Program, &mut Diagnostics) -> T,
+) -> (SourceMap, Diagnostics, names::Program, T) {
+    let attempt = |stdlib_parse| {
+        let mut sources = SourceMap::new();
+        let mut diagnostics = Diagnostics::new();
+        let mut program = names::resolve(roots, loader, stdlib_parse, &mut sources, &mut diagnostics);
+        let checked = checks(&mut program, &mut diagnostics);
+        (sources, diagnostics, program, checked)
+    };
+    let (sources, diagnostics, program, checked) = attempt(names::StdlibParse::Mentioned);
+    if program.stdlib_in_part && diagnostics.has_errors() {
+        return attempt(names::StdlibParse::Whole);
+    }
+    (sources, diagnostics, program, checked)
 }
 
 fn finish(sources: SourceMap, diagnostics: Diagnostics, n_services: usize, unreadable_input: bool) -> Compilation {

@@ -422,7 +422,13 @@ mod tests {
         loader.insert("main.ship", text);
         let mut sources = SourceMap::new();
         let mut diagnostics = Diagnostics::new();
-        let program = crate::names::resolve(&["main.ship".to_string()], &loader, &mut sources, &mut diagnostics);
+        let program = crate::names::resolve(
+            &["main.ship".to_string()],
+            &loader,
+            crate::names::StdlibParse::Whole,
+            &mut sources,
+            &mut diagnostics,
+        );
         let model = crate::check::check(&program, &mut diagnostics);
         assert!(diagnostics.is_empty(), "{:?}", diagnostics.into_sorted(&sources));
         let Release::BlueGreen(release) = &model.services[0].release else {

@@ -46,7 +46,13 @@ fn sample_bundle() -> (Bundle, SourceMap) {
     loader.insert("shop.ship", RELEASES);
     let mut sources = SourceMap::new();
     let mut diagnostics = Diagnostics::new();
-    let program = crate::names::resolve(&["shop.ship".to_string()], &loader, &mut sources, &mut diagnostics);
+    let program = crate::names::resolve(
+        &["shop.ship".to_string()],
+        &loader,
+        crate::names::StdlibParse::Whole,
+        &mut sources,
+        &mut diagnostics,
+    );
     let model = crate::check::check(&program, &mut diagnostics);
     assert!(!diagnostics.has_errors(), "{:?}", diagnostics.into_sorted(&sources));
     let mut bundle = crate::lower::lower(&model);

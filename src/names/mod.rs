@@ -11,7 +11,7 @@ pub mod modules;
 
 use std::collections::BTreeMap;
 
-pub use modules::{LoadError, Loader, ModuleId};
+pub use modules::{LoadError, Loader, ModuleId, StdlibParse};
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::source::{SourceId, SourceMap, Span};
@@ -196,6 +196,8 @@ pub struct Program {
     declarations: Vec<NameTable<Declaration>>,
     /// True when a file given to the compiler could not be read.
     pub unreadable_root: bool,
+    /// True when a standard library module was parsed in part ([`StdlibParse::Mentioned`]).
+    pub stdlib_in_part: bool,
 }
 
 /// What remains of a module once its declarations are moved into the [`Program`].
@@ -392,13 +394,15 @@ fn private_name(at: Span, name: &str, module_path: &str, declared: Span) -> Diag
 pub fn resolve(
     roots: &[String],
     loader: &dyn Loader,
+    stdlib_parse: StdlibParse,
     sources: &mut SourceMap,
     diagnostics: &mut Diagnostics,
 ) -> Program {
-    let loaded = modules::load(roots, loader, sources, diagnostics);
+    let loaded = modules::load(roots, loader, stdlib_parse, sources, diagnostics);
     report_import_cycles(&loaded.modules, diagnostics);
     let mut program = Program {
         unreadable_root: loaded.unreadable_root,
+        stdlib_in_part: loaded.stdlib_in_part,
         ..Program::default()
     };
     let mut declared_here: Vec<Vec<Declaration>> = Vec::new();

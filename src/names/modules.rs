@@ -1,7 +1,7 @@
 //! Loading modules: the files given to the compiler and every file or standard library module they
 //! import, each read and parsed exactly once, through a [`Loader`] so that the library itself does no IO.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics, suggest};
 use crate::source::{MAX_SOURCE_LEN, SourceId, SourceMap, Span};
@@ -79,10 +79,40 @@ pub struct Modules {
     /// True when a file given to the compiler could not be read at all (an IO failure, not a mistake
     /// in the sources).
     pub unreadable_root: bool,
+    /// True when a standard library module was parsed in part (see [`StdlibParse::Mentioned`]).
+    pub stdlib_in_part: bool,
 }
 
+/// How much of an imported standard library module is parsed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StdlibParse {
+    /// All of it.
+    Whole,
+    /// When the project is small (its files hold at most [`MENTION_SCAN_LIMIT`] bytes), only the
+    /// declarations its files mention by name and those that these mention in turn
+    /// ([`syntax::parse_mentioned`]); all of it otherwise.
+    ///
+    /// A program that checks without errors this way is the same program as with the whole standard
+    /// library: what is left out is never referred to, and the standard library reports nothing on its
+    /// own (a unit test in src/stdlib.rs checks each module). Errors can differ: one that lists what a
+    /// module offers lists only what was parsed, which is why `shipc` checks again with the whole
+    /// standard library before it reports errors.
+    Mentioned,
+}
+
+/// The most source text scanned for names under [`StdlibParse::Mentioned`], about 30 services. Scanning
+/// is some 50 times cheaper per byte than parsing, but beyond this the whole standard library is a
+/// small part of the work and the scan would cost more than it saves.
+pub const MENTION_SCAN_LIMIT: usize = 64 * 1024;
+
 /// Loads the `roots` and, transitively, everything they import.
-pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diagnostics: &mut Diagnostics) -> Modules {
+pub fn load(
+    roots: &[String],
+    loader: &dyn Loader,
+    stdlib_parse: StdlibParse,
+    sources: &mut SourceMap,
+    diagnostics: &mut Diagnostics,
+) -> Modules {
     let mut state = LoadState {
         loader,
         sources,
@@ -90,6 +120,7 @@ pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diag
         by_path: BTreeMap::new(),
         modules: Modules::default(),
         pending: VecDeque::new(),
+        deferred_stdlib: Some(Vec::new()),
     };
     // The roots are read in order, parsed in parallel (each file on its own, into its own collector),
     // then registered in order: ids, diagnostics and hence output do not depend on the threads.
@@ -146,24 +177,14 @@ pub fn load(roots: &[String], loader: &dyn Loader, sources: &mut SourceMap, diag
         state.diagnostics.append(diagnostics);
         state.register(root, source, ast);
     }
-    // Imports are followed breadth first from a queue, not by recursion, so that a long chain of
-    // imports cannot exhaust the stack.
-    while let Some((id, specs)) = state.pending.pop_front() {
-        let importer = state
-            .modules
-            .modules
-            .get(id.0)
-            .map(|m| m.path.clone())
-            .unwrap_or_default();
-        let mut imports = Vec::new();
-        for (spec, span) in specs {
-            if let Some(imported) = state.import(&importer, &spec, span) {
-                imports.push((imported, span));
-            }
-        }
-        if let Some(module) = state.modules.modules.get_mut(id.0) {
-            module.imports = imports;
-        }
+    state.follow_imports();
+    // The standard library modules imported by the project's files are parsed once those files are
+    // all loaded, when it is known what they mention.
+    if let Some(deferred) = state.deferred_stdlib.take()
+        && !deferred.is_empty()
+    {
+        state.parse_stdlib(&deferred, stdlib_parse);
+        state.follow_imports();
     }
     state.modules
 }
@@ -175,9 +196,74 @@ struct LoadState<'a> {
     by_path: BTreeMap<String, Option<ModuleId>>,
     modules: Modules,
     pending: VecDeque<(ModuleId, Vec<(String, Span)>)>,
+    /// Standard library modules imported so far, waiting to be parsed; `None` once they have been, when
+    /// any imported later (by a standard library module) are parsed at once.
+    deferred_stdlib: Option<Vec<(ModuleId, SourceId)>>,
 }
 
 impl LoadState<'_> {
+    /// Loads what the queued modules import, breadth first: a long chain of imports cannot exhaust the
+    /// stack as recursion would.
+    fn follow_imports(&mut self) {
+        while let Some((id, specs)) = self.pending.pop_front() {
+            let importer = self
+                .modules
+                .modules
+                .get(id.0)
+                .map(|m| m.path.clone())
+                .unwrap_or_default();
+            let mut imports = Vec::new();
+            for (spec, span) in specs {
+                if let Some(imported) = self.import(&importer, &spec, span) {
+                    imports.push((imported, span));
+                }
+            }
+            if let Some(module) = self.modules.modules.get_mut(id.0) {
+                module.imports = imports;
+            }
+        }
+    }
+
+    /// Parses the `deferred` standard library modules (registered with empty trees) and queues their
+    /// imports.
+    fn parse_stdlib(&mut self, deferred: &[(ModuleId, SourceId)], stdlib_parse: StdlibParse) {
+        let sources: &SourceMap = self.sources;
+        let scanned: Vec<&str> = self
+            .modules
+            .modules
+            .iter()
+            .enumerate()
+            .filter(|(idx, _)| !deferred.iter().any(|(id, _)| id.0 == *idx))
+            .map(|(_, module)| sources.file(module.source).text())
+            .collect();
+        let in_part = stdlib_parse == StdlibParse::Mentioned
+            && scanned.iter().map(|text| text.len()).sum::<usize>() <= MENTION_SCAN_LIMIT;
+        let mentioned: BTreeSet<&str> = if in_part {
+            scanned.iter().flat_map(|text| syntax::chunks::words(text)).collect()
+        } else {
+            BTreeSet::new()
+        };
+        let parsed = crate::parallel::map(deferred, |(_, source)| {
+            let mut diagnostics = Diagnostics::new();
+            let text = sources.file(*source).text();
+            let ast = if in_part {
+                syntax::parse_mentioned(*source, text, |name| mentioned.contains(name), &mut diagnostics)
+            } else {
+                syntax::parse(*source, text, &mut diagnostics)
+            };
+            (ast, diagnostics)
+        });
+        self.modules.stdlib_in_part |= in_part;
+        for ((id, _), (ast, diagnostics)) in deferred.iter().zip(parsed) {
+            self.diagnostics.append(diagnostics);
+            let specs = self.import_specs(&ast);
+            if let Some(module) = self.modules.modules.get_mut(id.0) {
+                module.ast = ast;
+            }
+            self.pending.push_back((*id, specs));
+        }
+    }
+
     /// Loads a file, refusing one too large to compile whatever the loader.
     fn read(&self, path: &str) -> Result<String, LoadError> {
         let text = self.loader.load(path)?;
@@ -200,8 +286,43 @@ impl LoadState<'_> {
     fn register(&mut self, path: &str, source: SourceId, ast: ast::File) -> ModuleId {
         let id = ModuleId(self.modules.modules.len());
         self.by_path.insert(path.to_string(), Some(id));
-        let import_specs: Vec<(String, Span)> = ast
-            .items
+        let import_specs = self.import_specs(&ast);
+        self.modules.modules.push(Module {
+            path: path.to_string(),
+            source,
+            ast,
+            imports: Vec::new(),
+        });
+        self.pending.push_back((id, import_specs));
+        id
+    }
+
+    /// Registers a standard library module to be parsed with the others once the project's files are
+    /// loaded. Returns its id.
+    fn defer_stdlib(&mut self, path: &str, text: &str) -> ModuleId {
+        let source = self.sources.add(path, text.to_string());
+        let id = ModuleId(self.modules.modules.len());
+        self.by_path.insert(path.to_string(), Some(id));
+        self.modules.modules.push(Module {
+            path: path.to_string(),
+            source,
+            ast: ast::File {
+                source,
+                items: Vec::new(),
+                unparsed: Vec::new(),
+            },
+            imports: Vec::new(),
+        });
+        if let Some(deferred) = self.deferred_stdlib.as_mut() {
+            deferred.push((id, source));
+        }
+        id
+    }
+
+    /// The paths a file imports, with the span of each; an import path with an interpolation is
+    /// reported and left out.
+    fn import_specs(&mut self, ast: &ast::File) -> Vec<(String, Span)> {
+        ast.items
             .iter()
             .filter_map(|item| match item {
                 ast::Item::Import(import) => Some((import, import.path.as_plain())),
@@ -218,15 +339,7 @@ impl LoadState<'_> {
                     None
                 }
             })
-            .collect();
-        self.modules.modules.push(Module {
-            path: path.to_string(),
-            source,
-            ast,
-            imports: Vec::new(),
-        });
-        self.pending.push_back((id, import_specs));
-        id
+            .collect()
     }
 
     fn add_not_utf8(&mut self, path: &str, text: String, valid_up_to: usize) {
@@ -264,6 +377,9 @@ impl LoadState<'_> {
             return *known;
         }
         if let Some(text) = stdlib::module(&path) {
+            if self.deferred_stdlib.is_some() {
+                return Some(self.defer_stdlib(&path, text));
+            }
             return Some(self.add(&path, text.to_string()));
         }
         match self.read(&path) {
@@ -400,7 +516,7 @@ mod tests {
         let roots: Vec<String> = ["a.ship", "b.ship", "c/d.ship"].map(String::from).to_vec();
         let mut sources = SourceMap::new();
         let mut diagnostics = Diagnostics::new();
-        let modules = load(&roots, &loader, &mut sources, &mut diagnostics);
+        let modules = load(&roots, &loader, StdlibParse::Mentioned, &mut sources, &mut diagnostics);
         let paths: Vec<&str> = modules.modules.iter().map(|m| m.path.as_str()).collect();
         assert_eq!(paths, ["a.ship", "b.ship", "c/d.ship", "lib.ship", "std/checks"]);
         assert_eq!(sources.files().count(), 5, "every module is read and parsed once");
@@ -437,12 +553,61 @@ mod tests {
         let loaded = load(
             &["std/checks".to_string()],
             &MemoryLoader::new(),
+            StdlibParse::Mentioned,
             &mut sources,
             &mut diagnostics,
         );
         assert!(diagnostics.is_empty() && !loaded.unreadable_root);
         let paths: Vec<&str> = loaded.modules.iter().map(|module| module.path.as_str()).collect();
         assert_eq!(paths, ["std/checks"]);
+        assert!(!loaded.stdlib_in_part, "a module given as a root is parsed whole");
+    }
+
+    /// The names of the metrics declared in the loaded `std/slo`.
+    fn slo_metrics(main: &str, stdlib_parse: StdlibParse) -> (Vec<String>, bool) {
+        let mut loader = MemoryLoader::new();
+        loader.insert("main.ship", main);
+        let mut sources = SourceMap::new();
+        let mut diagnostics = Diagnostics::new();
+        let loaded = load(
+            &["main.ship".to_string()],
+            &loader,
+            stdlib_parse,
+            &mut sources,
+            &mut diagnostics,
+        );
+        assert!(diagnostics.is_empty());
+        let slo = loaded.modules.iter().find(|module| module.path == "std/slo");
+        let names = slo
+            .into_iter()
+            .flat_map(|module| &module.ast.items)
+            .filter_map(|item| match item {
+                ast::Item::Metric(metric) => Some(metric.name.name.clone()),
+                _ => None,
+            })
+            .collect();
+        (names, loaded.stdlib_in_part)
+    }
+
+    #[test]
+    fn a_small_project_parses_only_the_standard_library_declarations_it_mentions() {
+        let main =
+            "import \"std/slo\" as slo\n// slo.restarts is only in a comment\nplatform { x = slo.http_latency }\n";
+        let (mentioned, in_part) = slo_metrics(main, StdlibParse::Mentioned);
+        assert_eq!(mentioned, ["http_latency"]);
+        assert!(in_part);
+        let (whole, in_part) = slo_metrics(main, StdlibParse::Whole);
+        assert!(whole.len() > 10 && whole.contains(&"restarts".to_string()), "{whole:?}");
+        assert!(!in_part);
+    }
+
+    #[test]
+    fn a_large_project_parses_the_whole_standard_library() {
+        let filler = "// padding\n".repeat(MENTION_SCAN_LIMIT / 10);
+        let main = format!("import \"std/slo\" as slo\nplatform {{ x = slo.http_latency }}\n{filler}");
+        let (names, in_part) = slo_metrics(&main, StdlibParse::Mentioned);
+        assert!(names.len() > 10, "{names:?}");
+        assert!(!in_part);
     }
 }
 

@@ -60,18 +60,17 @@ pub fn split(text: &str, source: SourceId, diagnostics: &mut Diagnostics) -> Vec
     while let Some(&byte) = bytes.get(idx) {
         match state {
             State::Code => {
-                let at_line_start = idx == 0 || bytes.get(idx - 1) == Some(&b'\n');
-                if at_line_start && idx > 0 && starts_declaration(bytes, idx) {
-                    current.end = idx;
-                    chunks.push(current);
-                    current = Chunk {
-                        start: idx,
-                        end: text.len(),
-                        blocked: false,
-                    };
-                    depth = 0;
-                }
                 match byte {
+                    b'\n' if starts_declaration(bytes, idx + 1) => {
+                        current.end = idx + 1;
+                        chunks.push(current);
+                        current = Chunk {
+                            start: idx + 1,
+                            end: text.len(),
+                            blocked: false,
+                        };
+                        depth = 0;
+                    }
                     b'/' if bytes.get(idx + 1) == Some(&b'/') => state = State::Comment,
                     b'"' if bytes.get(idx..idx + 3) == Some(b"\"\"\"") => {
                         state = State::Triple { open: idx };
@@ -86,13 +85,22 @@ pub fn split(text: &str, source: SourceId, diagnostics: &mut Diagnostics) -> Vec
                         }
                     }
                     b')' | b']' | b'}' => depth = depth.saturating_sub(1),
-                    _ => {}
+                    _ => {
+                        // Most code is words and spaces: skip to the next byte that matters.
+                        idx += bytes.get(idx + 1..).map_or(0, |rest| {
+                            rest.iter()
+                                .position(|next| {
+                                    matches!(next, b'\n' | b'/' | b'"' | b'(' | b'[' | b'{' | b')' | b']' | b'}')
+                                })
+                                .unwrap_or(rest.len())
+                        });
+                    }
                 }
             }
             State::Comment => {
-                if byte == b'\n' {
-                    state = State::Code;
-                }
+                idx = line_end(text, idx);
+                state = State::Code;
+                continue;
             }
             State::Plain { open } => match byte {
                 b'\\' if bytes.get(idx + 1) != Some(&b'\n') => idx += 1,
@@ -105,10 +113,12 @@ pub fn split(text: &str, source: SourceId, diagnostics: &mut Diagnostics) -> Vec
                 _ => {}
             },
             State::Triple { .. } => {
-                if bytes.get(idx..idx + 3) == Some(b"\"\"\"") {
+                idx = triple_quote(text, idx);
+                if idx < text.len() {
                     state = State::Code;
-                    idx += 2;
+                    idx += 3;
                 }
+                continue;
             }
         }
         idx += 1;
@@ -120,6 +130,79 @@ pub fn split(text: &str, source: SourceId, diagnostics: &mut Diagnostics) -> Vec
     }
     chunks.push(current);
     chunks
+}
+
+/// The identifiers of `text` outside comments, in order, with repeats: every name the text could refer
+/// to, and more. Words inside strings count, since an interpolation (`"${build.digest}"`) names things
+/// too; a comment names nothing, though a declaration's comment often mentions the declarations
+/// around it.
+pub fn words(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut idx = 0;
+    let mut state = State::Code;
+    std::iter::from_fn(move || {
+        while let Some(&byte) = bytes.get(idx) {
+            if byte.is_ascii_alphabetic() || byte == b'_' {
+                let start = idx;
+                idx += bytes
+                    .get(idx..)
+                    .unwrap_or_default()
+                    .iter()
+                    .take_while(|next| next.is_ascii_alphanumeric() || **next == b'_' || **next == b'-')
+                    .count();
+                return text.get(start..idx);
+            }
+            match state {
+                State::Code => match byte {
+                    b'/' if bytes.get(idx + 1) == Some(&b'/') => state = State::Comment,
+                    b'"' if bytes.get(idx..idx + 3) == Some(b"\"\"\"") => {
+                        state = State::Triple { open: idx };
+                        idx += 2;
+                    }
+                    b'"' => state = State::Plain { open: idx },
+                    // A number's digits and unit (`1h30m`) are not a word.
+                    b'0'..=b'9' => {
+                        while bytes.get(idx + 1).is_some_and(u8::is_ascii_alphanumeric) {
+                            idx += 1;
+                        }
+                    }
+                    _ => {}
+                },
+                State::Comment => {
+                    idx = line_end(text, idx);
+                    state = State::Code;
+                    continue;
+                }
+                State::Plain { .. } => match byte {
+                    b'\\' if bytes.get(idx + 1) != Some(&b'\n') => idx += 1,
+                    b'"' | b'\n' => state = State::Code,
+                    _ => {}
+                },
+                State::Triple { .. } => {
+                    if bytes.get(idx..idx + 3) == Some(b"\"\"\"") {
+                        state = State::Code;
+                        idx += 2;
+                    }
+                }
+            }
+            idx += 1;
+        }
+        None
+    })
+}
+
+/// Where the line that holds `idx` ends: a vectorised search, for comments.
+fn line_end(text: &str, idx: usize) -> usize {
+    text.get(idx..)
+        .and_then(|rest| rest.find('\n'))
+        .map_or(text.len(), |offset| idx + offset)
+}
+
+/// Where the next `"""` from `idx` on starts, or the end of the text.
+fn triple_quote(text: &str, idx: usize) -> usize {
+    text.get(idx..)
+        .and_then(|rest| rest.find("\"\"\""))
+        .map_or(text.len(), |offset| idx + offset)
 }
 
 fn starts_declaration(bytes: &[u8], idx: usize) -> bool {
@@ -194,6 +277,13 @@ mod tests {
         assert_eq!(starts.len(), 3, "{starts:?}");
         assert!(starts[1].starts_with("service x"));
         assert!(starts[2].starts_with("metric m"));
+    }
+
+    #[test]
+    fn words_are_the_identifiers_outside_comments() {
+        let text = "step a-b = x.y(\"http://h/${c.d}\", 1h30m, \"\"\"\n// e\n\"\"\") // f g\nh_1 = 2\n";
+        let words: Vec<&str> = words(text).collect();
+        assert_eq!(words, ["step", "a-b", "x", "y", "http", "h", "c", "d", "e", "h_1"]);
     }
 
     #[test]

@@ -24,6 +24,54 @@ pub const MAX_SYNTAX_ERRORS_PER_FILE: usize = 20;
 /// Parses one file. Declarations with syntax errors are reported and left out of the result.
 pub fn parse(source: SourceId, text: &str, diagnostics: &mut Diagnostics) -> ast::File {
     let chunks = chunks::split(text, source, diagnostics);
+    parse_chunks(source, text, chunks, diagnostics)
+}
+
+/// As [`parse`], but only the declarations whose names `mentioned` accepts, and the declarations that
+/// those name in turn; the others are left out, unparsed. Imports, platforms and anything else without
+/// a name are always parsed.
+///
+/// For the standard library: a small project uses a few of a module's declarations, and parsing and
+/// checking all of them was most of the time a one-service `shipc check` spent.
+pub fn parse_mentioned(
+    source: SourceId,
+    text: &str,
+    mentioned: impl Fn(&str) -> bool,
+    diagnostics: &mut Diagnostics,
+) -> ast::File {
+    let chunks = chunks::split(text, source, diagnostics);
+    let chunk_text = |chunk: &chunks::Chunk| text.get(chunk.start..chunk.end).unwrap_or_default();
+    let names: Vec<Option<&str>> = chunks.iter().map(|chunk| declared_name(chunk_text(chunk))).collect();
+    let mut by_name: Vec<(&str, usize)> = names
+        .iter()
+        .enumerate()
+        .filter_map(|(idx, name)| name.map(|name| (name, idx)))
+        .collect();
+    by_name.sort_unstable();
+    let mut keep: Vec<bool> = names.iter().map(|name| name.is_none_or(&mentioned)).collect();
+    let mut to_scan: Vec<usize> = (0..chunks.len()).filter(|&idx| keep.get(idx) == Some(&true)).collect();
+    while let Some(idx) = to_scan.pop() {
+        let Some(chunk) = chunks.get(idx) else { continue };
+        for word in chunks::words(chunk_text(chunk)) {
+            let first = by_name.partition_point(|(name, _)| *name < word);
+            let named = by_name.get(first..).unwrap_or_default();
+            for &(_, other) in named.iter().take_while(|(name, _)| *name == word) {
+                if let Some(kept @ false) = keep.get_mut(other) {
+                    *kept = true;
+                    to_scan.push(other);
+                }
+            }
+        }
+    }
+    let kept = chunks
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(chunk, keep)| keep.then_some(chunk))
+        .collect();
+    parse_chunks(source, text, kept, diagnostics)
+}
+
+fn parse_chunks(source: SourceId, text: &str, chunks: Vec<chunks::Chunk>, diagnostics: &mut Diagnostics) -> ast::File {
     let n_chunks = chunks.len();
     let mut items = Vec::new();
     let mut unparsed = Vec::new();
@@ -74,18 +122,10 @@ pub fn parse(source: SourceId, text: &str, diagnostics: &mut Diagnostics) -> ast
 /// The keyword and name at the start of a declaration that did not parse (after comments), if they
 /// can be read: `service cart {` is enough to know that `cart` exists.
 fn unparsed_head(source: SourceId, offset: usize, chunk: &str) -> Option<ast::Unparsed> {
-    let mut rest = chunk.trim_start();
-    while let Some(comment) = rest.strip_prefix("//") {
-        rest = comment.split_once('\n').map_or("", |(_, after)| after).trim_start();
-    }
-    let (mut keyword, mut after_keyword) = split_word(rest);
-    if keyword == "private" {
-        (keyword, after_keyword) = split_word(after_keyword.trim_start());
-    }
+    let (keyword, after_keyword) = head(chunk);
     if keyword == "platform" {
         return Some(ast::Unparsed::Platform);
     }
-    let after_keyword = after_keyword.trim_start();
     let (name, _) = split_word(after_keyword);
     if name.is_empty() || name.starts_with(|c: char| c.is_ascii_digit()) {
         return None;
@@ -103,6 +143,29 @@ fn unparsed_head(source: SourceId, offset: usize, chunk: &str) -> Option<ast::Un
         "check" => Some(ast::Unparsed::Check(ident)),
         _ => None,
     }
+}
+
+/// The name a declaration declares, read from its first words: `metric latency(...)` declares
+/// `latency`. `None` for imports, platforms and text that declares nothing.
+fn declared_name(chunk: &str) -> Option<&str> {
+    let (keyword, after_keyword) = head(chunk);
+    let (name, _) = split_word(after_keyword);
+    let declares = matches!(keyword, "service" | "metric" | "step" | "environment" | "check");
+    (declares && !name.is_empty()).then_some(name)
+}
+
+/// The keyword a declaration starts with (after comments and `private`) and the text after it, from
+/// its next word on.
+fn head(chunk: &str) -> (&str, &str) {
+    let mut rest = chunk.trim_start();
+    while let Some(comment) = rest.strip_prefix("//") {
+        rest = comment.split_once('\n').map_or("", |(_, after)| after).trim_start();
+    }
+    let (mut keyword, mut after_keyword) = split_word(rest);
+    if keyword == "private" {
+        (keyword, after_keyword) = split_word(after_keyword.trim_start());
+    }
+    (keyword, after_keyword.trim_start())
 }
 
 /// The leading identifier of `text` and what follows it.
@@ -138,6 +201,32 @@ mod tests {
                 "expected a declaration (`import`, `platform`, `service`, `metric`, `step`, `environment` or `check`), found `hello`"
             ]
         );
+    }
+
+    #[test]
+    fn only_mentioned_declarations_and_what_they_mention_are_parsed() {
+        let text = "import \"./x\"\n\
+            check a() = http_get(\"/a\")\n\
+            check b() = c()\n\
+            // mentions d, but a comment names nothing\n\
+            private check c() = http_get(\"/${e}\")\n\
+            check d() = http_get(\"/d\")\n\
+            check e() = http_get(\"/e\")\n";
+        let mut sources = SourceMap::new();
+        let source = sources.add("lib.ship", text.to_string());
+        let mut diagnostics = Diagnostics::new();
+        let file = parse_mentioned(source, text, |name| name == "b", &mut diagnostics);
+        assert!(diagnostics.is_empty());
+        let kept: Vec<&str> = file
+            .items
+            .iter()
+            .map(|item| match item {
+                ast::Item::Import(_) => "import",
+                ast::Item::Check(check) => check.name.name.as_str(),
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(kept, ["import", "b", "c", "e"]);
     }
 
     #[test]

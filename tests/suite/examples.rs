@@ -50,7 +50,13 @@ fn lowering_while_emitting_writes_what_lowering_first_does() {
     let built = shipc::build(&roots, &loader).outputs;
     let mut sources = shipc::source::SourceMap::new();
     let mut diagnostics = shipc::diagnostics::Diagnostics::new();
-    let program = shipc::names::resolve(&roots, &loader, &mut sources, &mut diagnostics);
+    let program = shipc::names::resolve(
+        &roots,
+        &loader,
+        shipc::names::StdlibParse::Whole,
+        &mut sources,
+        &mut diagnostics,
+    );
     let model = shipc::check::check(&program, &mut diagnostics);
     assert!(!diagnostics.has_errors());
     let lowered_first = shipc::emit::emit(&shipc::lower::lower(&model), &sources).unwrap();

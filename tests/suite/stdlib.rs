@@ -17,7 +17,13 @@ fn load(std_path: &str) -> (Program, Diagnostics) {
     loader.insert("main.ship", format!("import \"{std_path}\"\n"));
     let mut sources = SourceMap::new();
     let mut diagnostics = Diagnostics::new();
-    let program = names::resolve(&["main.ship".to_string()], &loader, &mut sources, &mut diagnostics);
+    let program = names::resolve(
+        &["main.ship".to_string()],
+        &loader,
+        names::StdlibParse::Whole,
+        &mut sources,
+        &mut diagnostics,
+    );
     (program, diagnostics)
 }
 
