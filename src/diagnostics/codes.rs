@@ -51,7 +51,7 @@ codes! {
     E0101 "syntax-error" "the text does not follow the grammar of the language";
     E0102 "invalid-escape" "a string contains a backslash escape the language does not define";
     E0103 "unterminated-string" "a string is not closed before the end of its line or of the file";
-    E0104 "too-complex" "brackets are nested too deep, or a condition has too many terms";
+    E0104 "too-complex" "brackets are nested too deep, or a condition or guard has too many terms";
     E0105 "invalid-interpolation" "a `${...}` inside a string is not a dotted name";
     E0106 "number-too-large" "a number literal does not fit the compiler's numbers";
     E0107 "invalid-utf8" "a source file is not UTF-8 text";

@@ -42,7 +42,7 @@ fn exact<T>(mut items: Vec<T>) -> Vec<T> {
     items
 }
 
-/// The most comparisons one rollback condition may have.
+/// The most comparisons one rollback condition, or one `when` guard of a pipeline task, may have.
 pub const MAX_CONDITION_TERMS: usize = 64;
 
 /// Builds AST nodes for one chunk that starts at byte `offset` of `source`.
@@ -384,11 +384,29 @@ impl<'d> Builder<'d> {
                 Rule::when_clause => {
                     let mut parts = Self::content(&clause);
                     self.expect(&clause, &mut parts, Rule::kw_when)?;
-                    when = Some(Box::new(self.guard(self.expect(
-                        &clause,
-                        &mut parts,
-                        Rule::guard,
-                    )?)?));
+                    let guard = self.expect(&clause, &mut parts, Rule::guard)?;
+                    // As for conditions: bounding the terms bounds the guard tree's depth, and so the
+                    // recursion of every later pass over it. The task is kept, without its guard, so
+                    // that tasks which run after it are not reported as unknown.
+                    let n_terms = guard
+                        .clone()
+                        .into_inner()
+                        .flatten()
+                        .filter(|p| p.as_rule() == Rule::guard_test)
+                        .count();
+                    if n_terms > MAX_CONDITION_TERMS {
+                        self.diagnostics.push(
+                            Diagnostic::new(
+                                Code::E0104,
+                                self.span(&guard),
+                                format!("this `when` guard has {n_terms} comparisons"),
+                            )
+                            .label(format!("more than {MAX_CONDITION_TERMS}"))
+                            .help("compare fewer values; a guard tests the event that started the pipeline, which has a handful of fields"),
+                        );
+                    } else {
+                        when = Some(Box::new(self.guard(guard)?));
+                    }
                 }
                 _ => return Err(self.malformed(&clause)),
             }

@@ -418,3 +418,27 @@ fn the_deepest_nesting_accepted_parses_on_a_small_stack() {
         .collect();
     assert!(syntax.is_empty(), "{syntax:?}");
 }
+
+#[test]
+fn a_guard_with_100_000_terms_hits_the_term_limit() {
+    let mut loader = shipc::MemoryLoader::new();
+    let terms = vec!["event.branch == \"main\""; 100_000].join(" or ");
+    let text = VALID_SERVICE.replace(
+        "release blue_green",
+        &format!(
+            "pipeline {{\n    source = github(\"shop/web\")\n    step a = t()\n    step b = t() after a when {terms}\n  }}\n  release blue_green"
+        ),
+    );
+    loader.insert(
+        "web.ship",
+        format!("{text}step t() {{\n  image = \"rust:1.80\"\n  command = [\"cargo\", \"test\"]\n}}\n"),
+    );
+    let compilation = shipc::check(&["web.ship".to_string()], &loader);
+    let codes: Vec<_> = compilation.diagnostics.iter().map(|d| d.code).collect();
+    assert_eq!(
+        codes,
+        [shipc::Code::E0104],
+        "{}",
+        support::render_diagnostics(&compilation)
+    );
+}
