@@ -276,13 +276,10 @@ fn execute(cli: Cli) -> Result<ExitCode, String> {
     };
     let roots = discover(&root, &common.paths)?;
     let loader = DiskLoader { root: root.clone() };
-    let (compilation, output) = run_with_large_stack(move || {
-        let compilation = match &mut output {
-            Some(output) => crate::build_each(&roots, &loader, &mut |file| output.write(file)),
-            None => Ok(crate::check(&roots, &loader)),
-        };
-        (compilation, output)
-    })?;
+    let compilation = match &mut output {
+        Some(output) => crate::build_each(&roots, &loader, &mut |file| output.write(file)),
+        None => Ok(crate::check(&roots, &loader)),
+    };
     let compilation = match compilation {
         Ok(compilation) => compilation,
         Err(message) => {
@@ -608,7 +605,7 @@ fn graph(common: &CommonArgs, style: GraphStyle) -> Result<ExitCode, String> {
         GraphStyle::Mermaid => crate::graph::Style::Mermaid,
         GraphStyle::Dot => crate::graph::Style::Dot,
     };
-    let (compilation, drawing) = run_with_large_stack(move || crate::graph(&roots, &loader, style))?;
+    let (compilation, drawing) = crate::graph(&roots, &loader, style);
     report(&compilation, common.format);
     if let Some(code) = exit_code(&compilation) {
         return Ok(code);
@@ -632,8 +629,7 @@ fn doc(args: &DocArgs) -> Result<ExitCode, String> {
     };
     let roots = discover(&root, &paths)?;
     let loader = DiskLoader { root };
-    let stdlib = args.stdlib;
-    let (compilation, markdown) = run_with_large_stack(move || crate::doc(&roots, &loader, stdlib))?;
+    let (compilation, markdown) = crate::doc(&roots, &loader, args.stdlib);
     report(&compilation, args.format);
     if let Some(code) = exit_code(&compilation) {
         return Ok(code);
@@ -844,18 +840,6 @@ impl Loader for OverlayLoader<'_> {
             None => self.disk.load(path),
         }
     }
-}
-
-/// Deeply nested input is bounded by the parser, but the compiler still runs on a thread with a
-/// generous stack so that no legal input comes near the limit of the main thread's.
-fn run_with_large_stack<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, String> {
-    std::thread::Builder::new()
-        .name("shipc".into())
-        .stack_size(256 * 1024 * 1024)
-        .spawn(work)
-        .map_err(|error| format!("cannot start the compiler thread: {error}"))?
-        .join()
-        .map_err(|_| "the compiler stopped unexpectedly".to_string())
 }
 
 fn report(compilation: &Compilation, format: Format) {
@@ -1134,7 +1118,7 @@ fn prepare_replay(
         environment: args.environment.clone(),
         data,
     };
-    let (compilation, prepared) = run_with_large_stack(move || crate::simulate(&roots, &loader, &request))?;
+    let (compilation, prepared) = crate::simulate(&roots, &loader, &request);
     report(&compilation, args.format);
     if let Some(code) = exit_code(&compilation) {
         return Ok(Err(code));

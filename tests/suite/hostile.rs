@@ -442,3 +442,43 @@ fn a_guard_with_100_000_terms_hits_the_term_limit() {
         support::render_diagnostics(&compilation)
     );
 }
+
+/// The compiler runs on the main thread (8 MiB of stack on Linux and macOS) and on helper threads with
+/// the 2 MiB Rust gives a thread it starts. So the most deeply nested input accepted, in every construct
+/// that nests (values; rollback conditions and `when` guards of 64 terms in brackets; PromQL at the
+/// parser's depth limit), must build with room to spare: here, on half a helper's stack, in a debug
+/// build, whose frames are larger than a release build's.
+#[test]
+fn the_deepest_input_accepted_builds_on_a_small_stack() {
+    let nested = |depth: usize, open: &str, inner: &str, close: &str| {
+        format!("{}{inner}{}", open.repeat(depth), close.repeat(depth))
+    };
+    let terms = |term: &str| vec![term; 64].join(" or ");
+    let query = nested(shipc::promql::MAX_DEPTH - 2, "(", "sum(x)", ")");
+    let text = format!(
+        "{PLATFORM}metric error_rate(svc: service) : ratio = prometheus \"{query}\"\n\
+         step t() {{\n  image = \"rust:1.80\"\n  command = [\"cargo\", \"test\"]\n}}\n\
+         service web {{\n  image = \"registry.example.com/web:1.0.0\"\n  port = 8080\n  replicas = 2\n\
+         resources = {{ cpu: 100m, memory: 128Mi }}\n  readiness = http_get(\"/ready\")\n\
+         env = {{ A: \"{}\" }}\n\
+         pipeline {{\n    source = github(\"shop/web\")\n    step a = t()\n    step b = t() after a when {}\n  }}\n\
+         release blue_green {{\n    promote = manual\n    after_promotion {{\n      rollback when {}\n    }}\n  }}\n}}\n",
+        "x".repeat(100_000),
+        nested(58, "(", &terms("event.branch == \"main\""), ")"),
+        nested(58, "(", &terms("error_rate(web) > 1%"), ")"),
+    );
+    let mut loader = shipc::MemoryLoader::new();
+    loader.insert("web.ship", text);
+    let compilation = std::thread::Builder::new()
+        .stack_size(1024 * 1024)
+        .spawn(move || shipc::build(&["web.ship".to_string()], &loader))
+        .unwrap()
+        .join()
+        .unwrap();
+    assert!(
+        compilation.diagnostics.is_empty(),
+        "{}",
+        support::render_diagnostics(&compilation)
+    );
+    assert!(!compilation.outputs.is_empty());
+}
