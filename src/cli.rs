@@ -546,8 +546,7 @@ impl StreamOutput {
                 .map_err(|e| e.to_string())
         });
         result.map_err(|e| self.failed(e))?;
-        // Documents are joined by `---` lines; a literal block's lines are indented, so it holds none.
-        self.objects += 1 + file.contents.matches("\n---\n").count();
+        self.objects += file.documents;
         Ok(())
     }
 

@@ -63,6 +63,9 @@ pub struct OutputFile {
     pub path: String,
     /// The whole content.
     pub contents: String,
+    /// How many YAML documents `contents` holds (0 for a file that is not YAML), so that a stream of
+    /// files can count its objects without searching them.
+    pub documents: usize,
 }
 
 impl OutputFile {
@@ -386,11 +389,13 @@ impl Directory {
             .map(|(name, documents)| OutputFile {
                 path: format!("{path}/{name}"),
                 contents: yaml::stream(documents),
+                documents: documents.len(),
             })
             .collect();
         files.push(OutputFile {
             path: format!("{path}/kustomization.yaml"),
             contents: yaml::to_yaml(&kustomization)?,
+            documents: 1,
         });
         Ok(files)
     }
@@ -417,6 +422,7 @@ fn kustomization_file(
     Ok(OutputFile {
         path,
         contents: yaml::to_yaml(&Kustomization::new(namespace, resources)).map_err(|message| (message, None))?,
+        documents: 1,
     })
 }
 

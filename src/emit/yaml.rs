@@ -508,6 +508,23 @@ fn push_string_scalar(out: &mut String, text: &str) {
     }
 }
 
+/// The bytes a plain scalar may hold after its first, one bit per ASCII code: every string of the
+/// output is checked byte by byte.
+const PLAIN_BYTES: u128 = {
+    let mut mask = 0u128;
+    let mut byte = 0u8;
+    while byte < 128 {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'+') {
+            mask |= 1 << byte;
+        }
+        byte += 1;
+    }
+    mask
+};
+
+/// The longest of [`RESERVED_WORDS`].
+const LONGEST_RESERVED_WORD: usize = 5;
+
 fn plain_is_safe(text: &str) -> bool {
     let bytes = text.as_bytes();
     let Some(&first) = bytes.first() else {
@@ -516,15 +533,22 @@ fn plain_is_safe(text: &str) -> bool {
     // Anything starting with a digit, sign or dot might be a number, a date or a sexagesimal time.
     // A space is never allowed, so neither is `: `, which would start a mapping.
     (first.is_ascii_alphabetic() || first == b'/' || first == b'_')
-        && bytes
-            .iter()
-            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'/' | b'-' | b':' | b'@' | b'+'))
+        && bytes.iter().all(|&b| b < 128 && PLAIN_BYTES >> b & 1 == 1)
         && !text.ends_with(':')
-        && !RESERVED_WORDS.iter().any(|word| word.eq_ignore_ascii_case(text))
+        && (text.len() > LONGEST_RESERVED_WORD || !RESERVED_WORDS.iter().any(|word| word.eq_ignore_ascii_case(text)))
 }
 
 fn push_double_quoted(quoted: &mut String, text: &str) {
     quoted.push('"');
+    // Most quoted strings are ASCII without quotes, backslashes or control characters.
+    if !text
+        .bytes()
+        .any(|b| !(0x20..0x7f).contains(&b) || b == b'"' || b == b'\\')
+    {
+        quoted.push_str(text);
+        quoted.push('"');
+        return;
+    }
     // Runs of characters that need no escape are copied whole.
     let mut copied = 0;
     for (at, c) in text.char_indices() {
@@ -586,6 +610,7 @@ mod tests {
             "y",
             "N",
             "true",
+            "FALSE",
             "null",
             "~",
             "",
@@ -627,8 +652,18 @@ mod tests {
     }
 
     #[test]
+    fn the_longest_reserved_word_is_known() {
+        assert_eq!(
+            RESERVED_WORDS.iter().map(|word| word.len()).max(),
+            Some(LONGEST_RESERVED_WORD)
+        );
+    }
+
+    #[test]
     fn quoting_escapes_what_would_break_the_string() {
+        assert_eq!(string_scalar("with space: 1"), r#""with space: 1""#);
         assert_eq!(string_scalar("a\"b\\c\n\u{7}"), r#""a\"b\\c\n\u0007""#);
+        assert_eq!(string_scalar("delete\u{7f}"), r#""delete\u007f""#);
         assert_eq!(
             string_scalar("grüße \"à\" tous\u{2028}: fin\t"),
             r#""grüße \"à\" tous\u2028: fin\t""#

@@ -55,6 +55,7 @@ pub fn service(name: &str, platform: &Platform) -> Result<Vec<OutputFile>, Strin
         contents: templates
             .render_template(SERVICE_TEMPLATE, &ServiceValues { name, platform_import })
             .map_err(|error| error.to_string())?,
+        documents: 0,
     }];
     if let Platform::New(settings) = platform {
         files.push(OutputFile {
@@ -62,6 +63,7 @@ pub fn service(name: &str, platform: &Platform) -> Result<Vec<OutputFile>, Strin
             contents: templates
                 .render_template(PLATFORM_TEMPLATE, settings)
                 .map_err(|error| error.to_string())?,
+            documents: 0,
         });
     }
     Ok(files)
