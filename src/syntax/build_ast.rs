@@ -385,26 +385,14 @@ impl<'d> Builder<'d> {
                     let mut parts = Self::content(&clause);
                     self.expect(&clause, &mut parts, Rule::kw_when)?;
                     let guard = self.expect(&clause, &mut parts, Rule::guard)?;
-                    // As for conditions: bounding the terms bounds the guard tree's depth, and so the
-                    // recursion of every later pass over it. The task is kept, without its guard, so
-                    // that tasks which run after it are not reported as unknown.
-                    let n_terms = guard
-                        .clone()
-                        .into_inner()
-                        .flatten()
-                        .filter(|p| p.as_rule() == Rule::guard_test)
-                        .count();
-                    if n_terms > MAX_CONDITION_TERMS {
-                        self.diagnostics.push(
-                            Diagnostic::new(
-                                Code::E0104,
-                                self.span(&guard),
-                                format!("this `when` guard has {n_terms} comparisons"),
-                            )
-                            .label(format!("more than {MAX_CONDITION_TERMS}"))
-                            .help("compare fewer values; a guard tests the event that started the pipeline, which has a handful of fields"),
-                        );
-                    } else {
+                    // The task is kept without its guard, so that the tasks after it are not reported
+                    // as unknown.
+                    if !self.too_many_terms(
+                        &guard,
+                        Rule::guard_test,
+                        "`when` guard",
+                        "compare fewer values; a guard tests the event that started the pipeline, which has a handful of fields",
+                    ) {
                         when = Some(Box::new(self.guard(guard)?));
                     }
                 }
@@ -418,6 +406,30 @@ impl<'d> Builder<'d> {
             when,
             span,
         })
+    }
+
+    /// Reports `pair`, a condition or guard, when it holds more than [`MAX_CONDITION_TERMS`] `term`s.
+    /// Its tree is as deep as it has terms, so bounding the terms bounds the recursion of every later
+    /// pass over it.
+    fn too_many_terms(&mut self, pair: &Pair<'_, Rule>, term: Rule, what: &str, help: &str) -> bool {
+        let n_terms = pair
+            .clone()
+            .into_inner()
+            .flatten()
+            .filter(|p| p.as_rule() == term)
+            .count();
+        if n_terms > MAX_CONDITION_TERMS {
+            self.diagnostics.push(
+                Diagnostic::new(
+                    Code::E0104,
+                    self.span(pair),
+                    format!("this {what} has {n_terms} comparisons"),
+                )
+                .label(format!("more than {MAX_CONDITION_TERMS}"))
+                .help(help),
+            );
+        }
+        n_terms > MAX_CONDITION_TERMS
     }
 
     /// `conj (or conj)*`, folded to the left.
@@ -581,24 +593,12 @@ impl<'d> Builder<'d> {
             keyword
         };
         let condition_pair = self.expect(&pair, &mut inner, Rule::condition)?;
-        // The condition tree is as deep as it has terms; bounding the terms bounds the recursion of
-        // every later pass over it.
-        let n_terms = condition_pair
-            .clone()
-            .into_inner()
-            .flatten()
-            .filter(|p| p.as_rule() == Rule::comparison)
-            .count();
-        if n_terms > MAX_CONDITION_TERMS {
-            self.diagnostics.push(
-                Diagnostic::new(
-                    Code::E0104,
-                    self.span(&condition_pair),
-                    format!("this condition has {n_terms} comparisons"),
-                )
-                .label(format!("more than {MAX_CONDITION_TERMS}"))
-                .help("split it into several `rollback when` rules"),
-            );
+        if self.too_many_terms(
+            &condition_pair,
+            Rule::comparison,
+            "condition",
+            "split it into several `rollback when` rules",
+        ) {
             return Ok(None);
         }
         let condition = self.condition(condition_pair)?;
