@@ -9,7 +9,8 @@ use crate::stdlib;
 use crate::syntax::{self, ast};
 
 /// Reads project files. The CLI reads the disk under the project root; tests and fuzzing read memory.
-pub trait Loader {
+/// A project's files are read from several threads at once.
+pub trait Loader: Sync {
     /// The text of the file at `path`, a normalized project-relative path with `/` separators.
     fn load(&self, path: &str) -> Result<String, LoadError>;
 }
@@ -122,30 +123,30 @@ pub fn load(
         pending: VecDeque::new(),
         deferred_stdlib: Some(Vec::new()),
     };
-    // The roots are read in order, parsed in parallel (each file on its own, into its own collector),
-    // then registered in order: ids, diagnostics and hence output do not depend on the threads.
-    let mut to_parse: Vec<(&String, SourceId)> = Vec::with_capacity(roots.len());
+    // The roots are read in parallel, added to the source map in order, parsed in parallel (each file on
+    // its own, into its own collector), then registered in order: ids, diagnostics and hence output do
+    // not depend on the threads.
+    let mut to_read: Vec<&String> = Vec::with_capacity(roots.len());
     for root in roots {
-        if state.by_path.contains_key(root) {
-            continue;
+        if !state.by_path.contains_key(root) {
+            // Claimed now so that a root given twice is read once; set to its id once registered.
+            state.by_path.insert(root.clone(), None);
+            to_read.push(root);
         }
+    }
+    let read = crate::parallel::map(&to_read, |root| match stdlib::module(root) {
         // `shipc doc --stdlib` documents the standard library by giving its modules as roots; they are
         // embedded, as when they are imported, so the loader never sees their paths.
-        if let Some(text) = stdlib::module(root) {
-            to_parse.push((root, state.sources.add(root, text.to_string())));
-            state.by_path.insert(root.clone(), None);
-            continue;
-        }
-        match state.read(root) {
-            Ok(text) => {
-                to_parse.push((root, state.sources.add(root, text)));
-                // Claimed now so that a root given twice is read once; set to its id below.
-                state.by_path.insert(root.clone(), None);
-            }
+        Some(text) => Ok(text.to_string()),
+        None => read(loader, root),
+    });
+    let mut to_parse: Vec<(&String, SourceId)> = Vec::with_capacity(to_read.len());
+    for (root, text) in to_read.into_iter().zip(read) {
+        match text {
+            Ok(text) => to_parse.push((root, state.sources.add(root, text))),
             Err(LoadError::NotUtf8 { text, valid_up_to }) => state.add_not_utf8(root, text, valid_up_to),
             Err(error @ LoadError::TooLarge { .. }) => {
                 let source = state.sources.add(root.clone(), String::new());
-                state.by_path.insert(root.clone(), None);
                 state.diagnostics.push(
                     Diagnostic::new(
                         Code::E0108,
@@ -157,6 +158,7 @@ pub fn load(
                 );
             }
             Err(error) => {
+                state.by_path.remove(root);
                 state.modules.unreadable_root = true;
                 let source = state.sources.add(root.clone(), String::new());
                 state.diagnostics.push(Diagnostic::new(
@@ -187,6 +189,17 @@ pub fn load(
         state.follow_imports();
     }
     state.modules
+}
+
+/// Loads a file, refusing one too large to compile whatever the loader.
+fn read(loader: &dyn Loader, path: &str) -> Result<String, LoadError> {
+    let text = loader.load(path)?;
+    if text.len() > MAX_SOURCE_LEN {
+        return Err(LoadError::TooLarge {
+            bytes: text.len() as u64,
+        });
+    }
+    Ok(text)
 }
 
 struct LoadState<'a> {
@@ -262,17 +275,6 @@ impl LoadState<'_> {
             }
             self.pending.push_back((*id, specs));
         }
-    }
-
-    /// Loads a file, refusing one too large to compile whatever the loader.
-    fn read(&self, path: &str) -> Result<String, LoadError> {
-        let text = self.loader.load(path)?;
-        if text.len() > MAX_SOURCE_LEN {
-            return Err(LoadError::TooLarge {
-                bytes: text.len() as u64,
-            });
-        }
-        Ok(text)
     }
 
     /// Parses a loaded file and queues its imports. Returns its id.
@@ -382,7 +384,7 @@ impl LoadState<'_> {
             }
             return Some(self.add(&path, text.to_string()));
         }
-        match self.read(&path) {
+        match read(self.loader, &path) {
             Ok(text) => Some(self.add(&path, text)),
             Err(LoadError::NotUtf8 { text, valid_up_to }) => {
                 self.add_not_utf8(&path, text, valid_up_to);
