@@ -458,8 +458,11 @@ impl DirectoryOutput {
     /// Writes the pending files: their directories first, in order, then the files in parallel.
     fn flush(&mut self) -> Result<(), String> {
         self.start()?;
-        for file in &self.pending {
-            let target = self.staging.join(&file.path);
+        let files: Vec<(PathBuf, String)> = std::mem::take(&mut self.pending)
+            .into_iter()
+            .map(|file| (self.staging.join(&file.path), file.contents))
+            .collect();
+        for (target, _) in &files {
             if let Some(dir) = target.parent()
                 && !self.created.contains(dir)
             {
@@ -467,10 +470,8 @@ impl DirectoryOutput {
                 self.created.insert(dir.to_path_buf());
             }
         }
-        let files = std::mem::take(&mut self.pending);
         let n_files = files.len();
-        let staging = &self.staging;
-        let written = parallel::map_owned(files, |file| std::fs::write(staging.join(&file.path), &file.contents));
+        let written = parallel::map_owned(files, |(target, contents)| std::fs::write(target, contents));
         // The first failure in the order of the files, so that the message does not depend on the threads.
         if let Some(error) = written.into_iter().find_map(Result::err) {
             return Err(self.failed(error));
@@ -512,6 +513,10 @@ impl DirectoryOutput {
 /// `std::fs::remove_dir_all`, with the directories in `dir` removed in parallel: an output directory
 /// holds one directory per service, and removing a file costs the system as much as creating it.
 fn remove_tree(dir: &Path) -> std::io::Result<()> {
+    // As `remove_dir_all`, a symbolic link is removed, never followed.
+    if !std::fs::symlink_metadata(dir)?.is_dir() {
+        return std::fs::remove_dir_all(dir);
+    }
     let entries = std::fs::read_dir(dir)?.collect::<std::io::Result<Vec<_>>>()?;
     let removed = parallel::map_owned(entries, |entry| match entry.file_type() {
         Ok(kind) if kind.is_dir() => std::fs::remove_dir_all(entry.path()),

@@ -86,6 +86,25 @@ fn a_successful_build_removes_services_that_no_longer_exist() {
     assert!(!dir.join("out/web").exists());
 }
 
+#[cfg(unix)]
+#[test]
+fn an_output_reached_through_a_symlink_is_replaced_without_emptying_the_link_target() {
+    let dir = support::scratch_dir("cli-symlinked-out");
+    write(&dir, "web.ship", VALID_SERVICE);
+    assert_eq!(
+        shipc(&dir, &["build", "web.ship", "--out", "kept"]).status.code(),
+        Some(0)
+    );
+    std::os::unix::fs::symlink("kept", dir.join("out")).unwrap();
+    assert_eq!(
+        shipc(&dir, &["build", "web.ship", "--out", "out"]).status.code(),
+        Some(0)
+    );
+    assert!(dir.join("out/web/rollout.yaml").exists());
+    assert!(!std::fs::symlink_metadata(dir.join("out")).unwrap().is_symlink());
+    assert!(dir.join("kept/web/rollout.yaml").exists());
+}
+
 #[test]
 fn build_refuses_to_replace_a_directory_it_did_not_write() {
     let dir = support::scratch_dir("cli-foreign-out");
